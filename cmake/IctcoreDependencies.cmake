@@ -1,0 +1,18 @@
+# Finds the Debian-packaged dependencies (see README "Dependencies" for why each is used).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json url)
+find_package(SQLiteCpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)
+
+# libcsv ships neither a pkg-config file nor a CMake config.
+find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
+find_library(LIBCSV_LIBRARY csv REQUIRED)
+if(NOT TARGET ictcore_libcsv)
+  add_library(ictcore_libcsv INTERFACE IMPORTED)
+  target_include_directories(ictcore_libcsv INTERFACE ${LIBCSV_INCLUDE_DIR})
+  target_link_libraries(ictcore_libcsv INTERFACE ${LIBCSV_LIBRARY})
+endif()

@@ -1,0 +1,52 @@
+// Auth service: login, token and Basic verification, principal loading with a cache.
+#include "core_state.hpp"
+#include "store/queries.hpp"
+
+#include <ictcore/error.hpp>
+
+namespace ictcore {
+
+namespace {
+[[noreturn]] void bad_credentials() { throw Error(Errc::unauthenticated, "invalid username or password"); }
+}  // namespace
+
+Principal Auth::principal(std::int64_t user_id) {
+    if (auto cached = state_.principals.find(user_id)) return *cached;
+    auto row = state_.store->read([&](store::Connection& c) { return store::principal_row(c, user_id); });
+    if (!row || !row->active) throw Error(Errc::unauthenticated, "the user does not exist or is disabled");
+    auto p = std::make_shared<const Principal>(user_id, row->username, row->admin, std::move(row->permissions));
+    state_.principals.put(user_id, p);
+    return *p;
+}
+
+Token Auth::login(std::string_view username, std::string_view password) {
+    if (username.empty() || password.empty()) throw Error(Errc::invalid, "username and password are required");
+    const Principal who = from_password(username, password);
+    Token t;
+    t.user_id = who.user_id();
+    t.expires_in = state_.options.token_lifetime;
+    t.token = state_.signer.issue(who.user_id(), state_.options.token_lifetime);
+    return t;
+}
+
+Principal Auth::from_token(std::string_view token) { return principal(state_.signer.verify(token)); }
+
+Principal Auth::from_password(std::string_view username, std::string_view password) {
+    if (username.size() > 256 || password.size() > 1024) bad_credentials();
+    std::string key(username);
+    key += '\0';
+    key += password;
+    const std::string digest = state_.signer.keyed_digest(key);
+    if (auto id = state_.principals.find_basic(digest)) return principal(*id);
+
+    auto creds = state_.store->read([&](store::Connection& c) { return store::credentials_by_username(c, username); });
+    if (!creds) {
+        state_.hasher.verify_dummy(password);
+        bad_credentials();
+    }
+    if (!state_.hasher.verify(creds->password_hash, password) || !creds->active) bad_credentials();
+    state_.principals.put_basic(digest, creds->user_id);
+    return principal(creds->user_id);
+}
+
+}  // namespace ictcore

@@ -1,0 +1,28 @@
+// TokenSigner: HS256 JSON Web Tokens (libjwt) signed with a per-installation secret kept in
+// the data directory, so tokens survive restarts but not a new installation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace ictcore::auth {
+
+class TokenSigner {
+public:
+    // Reads `key_file`, creating it with a fresh random secret (mode 0600) when missing.
+    explicit TokenSigner(const std::filesystem::path& key_file);
+
+    std::string issue(std::int64_t user_id, std::chrono::seconds lifetime) const;
+    // Returns the user id of a valid token; throws Error(unauthenticated) otherwise.
+    std::int64_t verify(std::string_view token) const;
+    // Keyed hash of `data` with the secret, for caches that must not hold plain passwords.
+    std::string keyed_digest(std::string_view data) const;
+
+private:
+    std::string secret_;
+};
+
+}  // namespace ictcore::auth

@@ -1,0 +1,116 @@
+// Core: opens the data directory, the database and the token key, and on first start
+// creates the `admin` user.
+#include "core_state.hpp"
+
+#include "store/queries.hpp"
+
+#include <ictcore/error.hpp>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
+
+namespace ictcore {
+
+namespace detail {
+
+namespace {
+
+std::unique_ptr<store::Store> open_store(const Options& options) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.data_dir, ec);
+    if (ec) throw Error(Errc::internal, "cannot create data directory " + options.data_dir.string() + ": " + ec.message());
+    ::chmod(options.data_dir.c_str(), 0700);
+    return std::make_unique<store::Store>(options.data_dir / "ictcore.db");
+}
+
+std::string generate_password() {
+    unsigned char bytes[18];
+    randombytes_buf(bytes, sizeof bytes);
+    char text[sodium_base64_ENCODED_LEN(sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(text, sizeof text, bytes, sizeof bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return text;
+}
+
+}  // namespace
+
+std::shared_ptr<const Principal> PrincipalCache::find(std::int64_t user_id) {
+    std::lock_guard lock(mutex_);
+    auto it = principals_.find(user_id);
+    return it == principals_.end() ? nullptr : it->second;
+}
+
+void PrincipalCache::put(std::int64_t user_id, std::shared_ptr<const Principal> p) {
+    std::lock_guard lock(mutex_);
+    principals_[user_id] = std::move(p);
+}
+
+std::optional<std::int64_t> PrincipalCache::find_basic(const std::string& digest) {
+    std::lock_guard lock(mutex_);
+    auto it = basic_.find(digest);
+    if (it == basic_.end()) return std::nullopt;
+    if (it->second.expires < std::chrono::steady_clock::now()) {
+        basic_.erase(it);
+        return std::nullopt;
+    }
+    return it->second.user_id;
+}
+
+void PrincipalCache::put_basic(const std::string& digest, std::int64_t user_id) {
+    std::lock_guard lock(mutex_);
+    if (basic_.size() > 10000) basic_.clear();  // bound the memory a credential flood can take
+    basic_[digest] = {user_id, std::chrono::steady_clock::now() + std::chrono::minutes(5)};
+}
+
+void PrincipalCache::clear() {
+    std::lock_guard lock(mutex_);
+    principals_.clear();
+    basic_.clear();
+}
+
+CoreState::CoreState(Options opts)
+    : options(std::move(opts)),
+      store(open_store(options)),
+      signer(options.data_dir / "token.key"),
+      hasher(options.password_cost) {
+    const bool has_users = store->read([](store::Connection& c) {
+        return c.db().execAndGet("SELECT EXISTS (SELECT 1 FROM usr)").getInt() != 0;
+    });
+    if (has_users) return;
+    first_start = true;
+    std::string password;
+    if (options.admin_password && !options.admin_password->empty()) {
+        password = *options.admin_password;
+    } else {
+        password = generate_password();
+        generated_admin_password = password;
+    }
+    User admin;
+    admin.username = "admin";
+    admin.passwd = hasher.hash(password);
+    admin.first_name = "Administrator";
+    store->write([&](store::Connection& c) {
+        const auto id = store::Table<User>::insert(c, admin);
+        const auto role = store::role_id_by_name(c, "admin");
+        if (!role) throw Error(Errc::internal, "the admin role is missing");
+        store::grant_role(c, id, *role);
+    });
+    spdlog::info("first start: created user admin");
+}
+
+}  // namespace detail
+
+Core::Core(Options options) : state_(std::make_unique<detail::CoreState>(std::move(options))) {}
+Core::~Core() = default;
+
+Auth& Core::auth() { return state_->auth; }
+Users& Core::users() { return state_->users; }
+Contacts& Core::contacts() { return state_->contacts; }
+Groups& Core::groups() { return state_->groups; }
+Statistics& Core::statistics() { return state_->statistics; }
+const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
+bool Core::first_start() const { return state_->first_start; }
+const Options& Core::options() const { return state_->options; }
+
+}  // namespace ictcore

@@ -1,0 +1,62 @@
+// CoreState: everything a Core owns, shared by its services. Internal to the library.
+#pragma once
+
+#include "auth/password_hasher.hpp"
+#include "auth/token_signer.hpp"
+#include "store/store.hpp"
+#include "store/table.hpp"
+
+#include <ictcore/core.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace ictcore::detail {
+
+// Principals by user id and recently verified Basic credentials, dropped whenever users,
+// roles or grants change so a revoked right never outlives the change.
+class PrincipalCache {
+public:
+    std::shared_ptr<const Principal> find(std::int64_t user_id);
+    void put(std::int64_t user_id, std::shared_ptr<const Principal> p);
+    std::optional<std::int64_t> find_basic(const std::string& digest);
+    void put_basic(const std::string& digest, std::int64_t user_id);
+    void clear();
+
+private:
+    std::mutex mutex_;
+    std::unordered_map<std::int64_t, std::shared_ptr<const Principal>> principals_;
+    struct BasicEntry {
+        std::int64_t user_id;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::unordered_map<std::string, BasicEntry> basic_;
+};
+
+struct CoreState {
+    explicit CoreState(Options opts);
+
+    Options options;
+    std::unique_ptr<store::Store> store;
+    auth::TokenSigner signer;
+    auth::PasswordHasher hasher;
+    PrincipalCache principals;
+    std::optional<std::string> generated_admin_password;
+    bool first_start = false;
+
+    Auth auth{*this};
+    Users users{*this};
+    Contacts contacts{*this};
+    Groups groups{*this};
+    Statistics statistics{*this};
+
+    static store::Scope scope_of(const Principal& who) {
+        return who.admin() ? store::Scope{} : store::Scope{who.user_id()};
+    }
+};
+
+}  // namespace ictcore::detail

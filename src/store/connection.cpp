@@ -1,0 +1,35 @@
+// Connection pragmas: WAL so readers never block the writer; synchronous=FULL because a
+// change is acknowledged only once it is durable (group commit keeps that affordable).
+#include "store/connection.hpp"
+
+namespace ictcore::store {
+
+namespace {
+int open_flags(Connection::Mode mode) {
+    return mode == Connection::Mode::read_write ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX
+                                                : SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX;
+}
+}  // namespace
+
+Connection::Connection(const std::filesystem::path& file, Mode mode)
+    : db_(file.string(), open_flags(mode), /*busyTimeoutMs=*/10000) {
+    if (mode == Mode::read_write) {
+        db_.exec("PRAGMA journal_mode = WAL");
+    }
+    db_.exec("PRAGMA synchronous = FULL");
+    db_.exec("PRAGMA foreign_keys = ON");
+    db_.exec("PRAGMA temp_store = MEMORY");
+}
+
+SQLite::Statement& Connection::cached(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+        it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+    } else {
+        it->second->reset();
+        it->second->clearBindings();
+    }
+    return *it->second;
+}
+
+}  // namespace ictcore::store

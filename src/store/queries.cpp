@@ -1,0 +1,124 @@
+// SQL for credentials, grants, membership and statistics (see queries.hpp).
+#include "store/queries.hpp"
+
+#include <ictcore/contact.hpp>
+
+namespace ictcore::store {
+
+std::optional<Credentials> credentials_by_username(Connection& c, std::string_view username) {
+    auto& st = c.cached("SELECT user_id, passwd, active FROM usr WHERE username = ?");
+    st.bind(1, std::string(username));
+    if (!st.executeStep()) return std::nullopt;
+    return Credentials{st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getInt() != 0};
+}
+
+void set_password_hash(Connection& c, std::int64_t user_id, const std::string& hash) {
+    auto& st = c.cached("UPDATE usr SET passwd = ? WHERE user_id = ?");
+    st.bind(1, hash);
+    st.bind(2, user_id);
+    st.exec();
+}
+
+std::optional<PrincipalRow> principal_row(Connection& c, std::int64_t user_id) {
+    PrincipalRow row;
+    {
+        auto& st = c.cached(
+            "SELECT username, active, EXISTS (SELECT 1 FROM user_role ur JOIN role r ON r.role_id = ur.role_id "
+            "WHERE ur.user_id = usr.user_id AND r.name = 'admin') FROM usr WHERE user_id = ?");
+        st.bind(1, user_id);
+        if (!st.executeStep()) return std::nullopt;
+        row.username = st.getColumn(0).getString();
+        row.active = st.getColumn(1).getInt() != 0;
+        row.admin = st.getColumn(2).getInt() != 0;
+    }
+    auto& st = c.cached(
+        "SELECT p.name FROM permission p JOIN role_permission rp ON rp.permission_id = p.permission_id "
+        "JOIN user_role ur ON ur.role_id = rp.role_id WHERE ur.user_id = ?1 "
+        "UNION SELECT p.name FROM permission p JOIN user_permission up ON up.permission_id = p.permission_id "
+        "WHERE up.user_id = ?1");
+    st.bind(1, user_id);
+    while (st.executeStep()) row.permissions.push_back(st.getColumn(0).getString());
+    return row;
+}
+
+std::optional<std::int64_t> role_id_by_name(Connection& c, std::string_view name) {
+    auto& st = c.cached("SELECT role_id FROM role WHERE name = ?");
+    st.bind(1, std::string(name));
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getInt64();
+}
+
+std::optional<std::string> role_name(Connection& c, std::int64_t role_id) {
+    auto& st = c.cached("SELECT name FROM role WHERE role_id = ?");
+    st.bind(1, role_id);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getString();
+}
+
+std::vector<std::string> role_permission_names(Connection& c, std::int64_t role_id) {
+    auto& st = c.cached(
+        "SELECT p.name FROM permission p JOIN role_permission rp ON rp.permission_id = p.permission_id "
+        "WHERE rp.role_id = ?");
+    st.bind(1, role_id);
+    std::vector<std::string> names;
+    while (st.executeStep()) names.push_back(st.getColumn(0).getString());
+    return names;
+}
+
+std::optional<std::string> permission_name(Connection& c, std::int64_t permission_id) {
+    auto& st = c.cached("SELECT name FROM permission WHERE permission_id = ?");
+    st.bind(1, permission_id);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getString();
+}
+
+namespace {
+void exec_pair(Connection& c, const char* sql, std::int64_t a, std::int64_t b) {
+    auto& st = c.cached(sql);
+    st.bind(1, a);
+    st.bind(2, b);
+    st.exec();
+}
+}  // namespace
+
+void grant_role(Connection& c, std::int64_t user_id, std::int64_t role_id) {
+    exec_pair(c, "INSERT OR IGNORE INTO user_role (user_id, role_id) VALUES (?, ?)", user_id, role_id);
+}
+void revoke_role(Connection& c, std::int64_t user_id, std::int64_t role_id) {
+    exec_pair(c, "DELETE FROM user_role WHERE user_id = ? AND role_id = ?", user_id, role_id);
+}
+void grant_permission(Connection& c, std::int64_t user_id, std::int64_t permission_id) {
+    exec_pair(c, "INSERT OR IGNORE INTO user_permission (user_id, permission_id) VALUES (?, ?)", user_id,
+              permission_id);
+}
+void revoke_permission(Connection& c, std::int64_t user_id, std::int64_t permission_id) {
+    exec_pair(c, "DELETE FROM user_permission WHERE user_id = ? AND permission_id = ?", user_id, permission_id);
+}
+
+void link_contact(Connection& c, std::int64_t contact_id, std::int64_t group_id) {
+    exec_pair(c, "INSERT OR IGNORE INTO group_contact (contact_id, group_id) VALUES (?, ?)", contact_id, group_id);
+}
+void unlink_contact(Connection& c, std::int64_t contact_id, std::int64_t group_id) {
+    exec_pair(c, "DELETE FROM group_contact WHERE contact_id = ? AND group_id = ?", contact_id, group_id);
+}
+
+Join group_members(std::int64_t group_id) {
+    return Join{"JOIN group_contact gc ON gc.contact_id = contact.contact_id AND gc.group_id = ?", group_id};
+}
+
+StatisticsReport statistics(Connection& c, const Scope& scope) {
+    // Campaigns, transmissions and spools arrive with the dispatch engine; until their tables
+    // exist there are none to count.
+    const std::string owner = scope.owner ? "created_by = ?1" : "1";
+    auto& st = c.cached(fmt::format("SELECT (SELECT COUNT(*) FROM contact_group WHERE {0}), "
+                                    "(SELECT COUNT(*) FROM contact WHERE {0})",
+                                    owner));
+    if (scope.owner) st.bind(1, *scope.owner);
+    st.executeStep();
+    StatisticsReport r;
+    r.group_total = st.getColumn(0).getInt64();
+    r.contact_total = st.getColumn(1).getInt64();
+    return r;
+}
+
+}  // namespace ictcore::store

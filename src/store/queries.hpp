@@ -1,0 +1,50 @@
+// Statements that are not plain entity CRUD: credentials, principals, role and permission
+// grants, group membership and statistics.
+#pragma once
+
+#include "store/connection.hpp"
+#include "store/table.hpp"
+
+#include <ictcore/statistics.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ictcore::store {
+
+struct Credentials {
+    std::int64_t user_id = 0;
+    std::string password_hash;
+    bool active = false;
+};
+std::optional<Credentials> credentials_by_username(Connection& c, std::string_view username);
+void set_password_hash(Connection& c, std::int64_t user_id, const std::string& hash);
+
+struct PrincipalRow {
+    std::string username;
+    bool active = false;
+    bool admin = false;
+    std::vector<std::string> permissions;
+};
+std::optional<PrincipalRow> principal_row(Connection& c, std::int64_t user_id);
+
+std::optional<std::int64_t> role_id_by_name(Connection& c, std::string_view name);
+std::optional<std::string> role_name(Connection& c, std::int64_t role_id);
+std::vector<std::string> role_permission_names(Connection& c, std::int64_t role_id);
+std::optional<std::string> permission_name(Connection& c, std::int64_t permission_id);
+void grant_role(Connection& c, std::int64_t user_id, std::int64_t role_id);
+void revoke_role(Connection& c, std::int64_t user_id, std::int64_t role_id);
+void grant_permission(Connection& c, std::int64_t user_id, std::int64_t permission_id);
+void revoke_permission(Connection& c, std::int64_t user_id, std::int64_t permission_id);
+
+void link_contact(Connection& c, std::int64_t contact_id, std::int64_t group_id);
+void unlink_contact(Connection& c, std::int64_t contact_id, std::int64_t group_id);
+// The join that restricts a contact listing to one group's members.
+Join group_members(std::int64_t group_id);
+
+StatisticsReport statistics(Connection& c, const Scope& scope);
+
+}  // namespace ictcore::store

@@ -1,0 +1,134 @@
+// Group-commit writer and reader pool (see store.hpp for why).
+#include "store/store.hpp"
+
+#include "store/migrations.hpp"
+
+#include <ictcore/error.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace ictcore::store {
+
+namespace {
+constexpr std::size_t max_batch = 512;
+constexpr std::size_t max_idle_readers = 32;
+}  // namespace
+
+ReadLease::ReadLease(Store& store, std::unique_ptr<Connection> connection)
+    : store_(&store), connection_(std::move(connection)) {}
+
+ReadLease::~ReadLease() {
+    if (connection_) store_->give_back(std::move(connection_));
+}
+
+Store::Store(std::filesystem::path file) : file_(std::move(file)) {
+    writer_ = std::make_unique<Connection>(file_, Connection::Mode::read_write);
+    migrate(writer_->db());
+    writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+Store::~Store() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_thread_.join();
+    idle_readers_.clear();
+    // Fold the WAL back into the main file so a closed database is a single file.
+    try {
+        writer_->db().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (const std::exception& e) {
+        spdlog::warn("checkpoint on close failed: {}", e.what());
+    }
+}
+
+ReadLease Store::borrow() {
+    {
+        std::lock_guard lock(pool_mutex_);
+        if (!idle_readers_.empty()) {
+            auto c = std::move(idle_readers_.back());
+            idle_readers_.pop_back();
+            return ReadLease(*this, std::move(c));
+        }
+    }
+    return ReadLease(*this, std::make_unique<Connection>(file_, Connection::Mode::read_only));
+}
+
+void Store::give_back(std::unique_ptr<Connection> connection) {
+    std::lock_guard lock(pool_mutex_);
+    if (idle_readers_.size() < max_idle_readers) idle_readers_.push_back(std::move(connection));
+}
+
+void Store::run_write(const std::function<void(Connection&)>& run) {
+    // A write issued from inside a write job joins that job's transaction.
+    if (std::this_thread::get_id() == writer_thread_.get_id()) {
+        run(*writer_);
+        return;
+    }
+    Job job{&run, {}};
+    auto done = job.done.get_future();
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (stopping_) throw Error(Errc::internal, "the store is closing");
+        queue_.push_back(&job);
+    }
+    queue_cv_.notify_one();
+    done.get();
+}
+
+void Store::writer_loop() {
+    std::vector<Job*> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(queue_mutex_);
+            queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+            if (queue_.empty()) return;  // stopping and drained
+            while (!queue_.empty() && batch.size() < max_batch) {
+                batch.push_back(queue_.front());
+                queue_.pop_front();
+            }
+        }
+        commit_batch(batch);
+        batch.clear();
+    }
+}
+
+void Store::commit_batch(std::vector<Job*>& batch) {
+    auto& db = writer_->db();
+    std::vector<std::exception_ptr> errors(batch.size());
+    std::exception_ptr commit_error;
+    try {
+        db.exec("BEGIN IMMEDIATE");
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            db.exec("SAVEPOINT job");
+            try {
+                (*batch[i]->run)(*writer_);
+                db.exec("RELEASE job");
+            } catch (...) {
+                errors[i] = std::current_exception();
+                db.exec("ROLLBACK TO job");
+                db.exec("RELEASE job");
+            }
+        }
+        db.exec("COMMIT");
+    } catch (const std::exception& e) {
+        spdlog::error("database commit failed: {}", e.what());
+        commit_error = std::make_exception_ptr(Error(Errc::internal, std::string("database write failed: ") + e.what()));
+        try {
+            db.exec("ROLLBACK");
+        } catch (...) {
+        }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (commit_error) {
+            batch[i]->done.set_exception(commit_error);
+        } else if (errors[i]) {
+            batch[i]->done.set_exception(errors[i]);
+        } else {
+            batch[i]->done.set_value();
+        }
+    }
+}
+
+}  // namespace ictcore::store
