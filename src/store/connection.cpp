@@ -26,10 +26,14 @@ SQLite::Statement& Connection::cached(const std::string& sql) {
     if (it == cache_.end()) {
         it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
     } else {
-        it->second->reset();
+        it->second->tryReset();
         it->second->clearBindings();
     }
     return *it->second;
+}
+
+void Connection::reset_all() {
+    for (auto& [_, statement] : cache_) statement->tryReset();  // the error of a failed step was already reported
 }
 
 }  // namespace ictcore::store

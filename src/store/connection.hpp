@@ -20,6 +20,9 @@ public:
     // A cached prepared statement, reset and with its bindings cleared. Do not hold it across
     // a call that may prepare the same SQL again.
     SQLite::Statement& cached(const std::string& sql);
+    // Resets every cached statement: a stepped but unreset SELECT would pin its read
+    // snapshot (and block checkpoints) after the work that used it is over.
+    void reset_all();
 
 private:
     SQLite::Database db_;

@@ -18,7 +18,9 @@ ReadLease::ReadLease(Store& store, std::unique_ptr<Connection> connection)
     : store_(&store), connection_(std::move(connection)) {}
 
 ReadLease::~ReadLease() {
-    if (connection_) store_->give_back(std::move(connection_));
+    if (!connection_) return;
+    connection_->reset_all();
+    store_->give_back(std::move(connection_));
 }
 
 Store::Store(std::filesystem::path file) : file_(std::move(file)) {
@@ -104,9 +106,11 @@ void Store::commit_batch(std::vector<Job*>& batch) {
             db.exec("SAVEPOINT job");
             try {
                 (*batch[i]->run)(*writer_);
+                writer_->reset_all();
                 db.exec("RELEASE job");
             } catch (...) {
                 errors[i] = std::current_exception();
+                writer_->reset_all();
                 db.exec("ROLLBACK TO job");
                 db.exec("RELEASE job");
             }
