@@ -20,7 +20,7 @@ Principal Auth::principal(std::int64_t user_id) {
 }
 
 Token Auth::login(std::string_view username, std::string_view password) {
-    if (username.empty() || password.empty()) throw Error(Errc::invalid, "username and password are required");
+    if (username.empty() || password.empty()) throw Error(Errc::unauthenticated, "username and password are required");
     const Principal who = from_password(username, password);
     Token t;
     t.user_id = who.user_id();
