@@ -23,11 +23,28 @@ std::string escape_like(std::string_view text) {
     return out;
 }
 
+namespace {
+// SQLite names the clashing columns as "UNIQUE constraint failed: table.column[, ...]".
+std::string clashing_columns(std::string_view message) {
+    const auto colon = message.find(": ");
+    if (colon == std::string_view::npos) return "value";
+    std::string out;
+    for (auto rest = message.substr(colon + 2); !rest.empty();) {
+        const auto comma = rest.find(", ");
+        auto item = rest.substr(0, comma);
+        if (const auto dot = item.find('.'); dot != std::string_view::npos) item.remove_prefix(dot + 1);
+        out += (out.empty() ? "" : " and ") + std::string(item);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    return out;
+}
+}  // namespace
+
 void rethrow_constraint(const SQLite::Exception& e, std::string_view what) {
     switch (e.getExtendedErrorCode()) {
         case SQLITE_CONSTRAINT_UNIQUE:
         case SQLITE_CONSTRAINT_PRIMARYKEY:
-            throw Error(Errc::invalid, fmt::format("a {} with the same unique value already exists", what));
+            throw Error(Errc::invalid, fmt::format("a {} with this {} already exists", what, clashing_columns(e.what())));
         case SQLITE_CONSTRAINT_FOREIGNKEY:
             throw Error(Errc::invalid, fmt::format("{} refers to a row that does not exist", what));
         case SQLITE_CONSTRAINT_NOTNULL:

@@ -226,7 +226,13 @@ TEST_CASE_FIXTURE(Fixture, "user rules: unique names, password length, no self-e
     CHECK(code_of([&] { core.users().create(admin, u); }) == Errc::invalid);
     u.passwd = "long-enough";
     const auto id = core.users().create(admin, u);
-    CHECK(code_of([&] { core.users().create(admin, u); }) == Errc::invalid);  // duplicate username
+    try {
+        core.users().create(admin, u);
+        FAIL("a duplicate username was accepted");
+    } catch (const Error& e) {
+        CHECK(e.code() == Errc::invalid);
+        CHECK(std::string(e.what()) == "a user with this username already exists");
+    }
     auto carol = core.auth().from_password("carol", "long-enough");
     CHECK(code_of([&] { core.users().update(carol, id, [](User& x) { x.active = 0; }); }) != Errc::internal);
     auto renamed = core.users().update(carol, id, [](User& x) {
