@@ -1,0 +1,316 @@
+// Shared helpers of the HTTP test files: logins, JSON accessors, status assertions, CSV parsing.
+#pragma once
+
+#include "testkit.hpp"
+
+#include <boost/json.hpp>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace json = boost::json;
+using namespace ictcore::http_test;
+
+#define CHECK_STATUS(resp, code) CHECK_MESSAGE((resp).status == (code), (resp).describe())
+#define REQUIRE_STATUS(resp, code) REQUIRE_MESSAGE((resp).status == (code), (resp).describe())
+
+namespace http_test_helpers {
+
+inline ServerOptions with_args(std::vector<std::string> args) {
+    ServerOptions o;
+    o.args = std::move(args);
+    return o;
+}
+
+// Options for a server on a given data directory (kept between restarts).
+inline ServerOptions on_data(std::filesystem::path dir, std::string admin_password = {}) {
+    ServerOptions o;
+    o.data_dir = std::move(dir);
+    if (!admin_password.empty()) o.admin_password = std::move(admin_password);
+    return o;
+}
+
+inline std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+inline bool contains_ci(std::string_view haystack, std::string_view needle) {
+    return lower(std::string(haystack)).find(lower(std::string(needle))) != std::string::npos;
+}
+
+inline json::object as_object(const Response& r) {
+    json::value v = r.json();
+    REQUIRE_MESSAGE(v.is_object(), "expected a JSON object: " << r.describe());
+    return v.as_object();
+}
+
+inline json::array as_array(const Response& r) {
+    json::value v = r.json();
+    REQUIRE_MESSAGE(v.is_array(), "expected a JSON array: " << r.describe());
+    return v.as_array();
+}
+
+inline const json::value& member(const json::object& o, std::string_view key) {
+    const json::value* p = o.if_contains(key);
+    REQUIRE_MESSAGE(p != nullptr, "missing key \"" << std::string(key) << "\" in " << json::serialize(o));
+    return *p;
+}
+
+inline std::int64_t as_int(const json::value& v) {
+    REQUIRE_MESSAGE((v.is_int64() || v.is_uint64()), "expected an integer JSON number, got " << json::serialize(v));
+    return v.is_int64() ? v.get_int64() : static_cast<std::int64_t>(v.get_uint64());
+}
+
+inline std::int64_t int_field(const json::object& o, std::string_view key) { return as_int(member(o, key)); }
+
+inline std::string str_field(const json::object& o, std::string_view key) {
+    const json::value& v = member(o, key);
+    REQUIRE_MESSAGE(v.is_string(), "expected \"" << std::string(key) << "\" to be a string in " << json::serialize(o));
+    return std::string(v.as_string());
+}
+
+// Absent and null both read as nullopt.
+inline std::optional<std::string> opt_str(const json::object& o, std::string_view key) {
+    const json::value* p = o.if_contains(key);
+    if (!p || p->is_null()) return std::nullopt;
+    REQUIRE_MESSAGE(p->is_string(), "expected \"" << std::string(key) << "\" to be a string in " << json::serialize(o));
+    return std::string(p->as_string());
+}
+
+// The X-Total-Count header as a number (REQUIREs that it is present and numeric).
+inline std::int64_t total_count(const Response& r) {
+    auto h = r.header("X-Total-Count");
+    REQUIRE_MESSAGE(h.has_value(), "missing X-Total-Count header: " << r.describe());
+    std::size_t used = 0;
+    long long n = -1;
+    try {
+        n = std::stoll(*h, &used);
+    } catch (const std::exception&) {
+    }
+    REQUIRE_MESSAGE((used == h->size() && n >= 0), "bad X-Total-Count: " << *h);
+    return n;
+}
+
+// Checks an error response: status and the body {"error":{"code":status,"message":"..."}}.
+// Returns the message.
+inline std::string check_error(const Response& r, unsigned status) {
+    CHECK_MESSAGE(r.status == status, "expected " << status << ": " << r.describe());
+    json::value v;
+    try {
+        v = r.json();
+    } catch (const std::exception&) {
+        FAIL_CHECK("error body is not JSON: " << r.describe());
+        return {};
+    }
+    const json::object* o = v.if_object();
+    const json::object* err = o ? (o->if_contains("error") ? o->at("error").if_object() : nullptr) : nullptr;
+    if (!err) {
+        FAIL_CHECK("error body lacks {\"error\":{...}}: " << r.describe());
+        return {};
+    }
+    const json::value* code = err->if_contains("code");
+    const json::value* message = err->if_contains("message");
+    CHECK_MESSAGE((code && (code->is_int64() || code->is_uint64()) && code->to_number<std::int64_t>() == static_cast<std::int64_t>(r.status)),
+                  "error.code must equal the HTTP status: " << r.describe());
+    CHECK_MESSAGE((message && message->is_string() && !message->as_string().empty()),
+                  "error.message must be a non-empty string: " << r.describe());
+    return message && message->is_string() ? std::string(message->as_string()) : std::string();
+}
+
+inline bool is_true(const Response& r) {
+    try {
+        json::value v = r.json();
+        return v.is_bool() && v.get_bool();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+#define CHECK_TRUE_BODY(resp) CHECK_MESSAGE(http_test_helpers::is_true(resp), "expected body `true`: " << (resp).describe())
+
+inline std::string login(const ServerProcess& server, const std::string& user, const std::string& password) {
+    Client c = server.client();
+    Response r = c.post("/authentication", json::object{{"username", user}, {"password", password}});
+    REQUIRE_MESSAGE(r.status == 200, "login as " << user << " failed: " << r.describe());
+    json::object o = as_object(r);
+    const json::value& t = member(o, "token");
+    REQUIRE_MESSAGE((t.is_string() && !t.as_string().empty()), "token must be a non-empty string: " << r.describe());
+    return std::string(t.as_string());
+}
+
+inline Client client_as(const ServerProcess& server, const std::string& user, const std::string& password,
+                        bool keep_alive = true) {
+    Client c = server.client(keep_alive);
+    c.set_bearer(login(server, user, password));
+    return c;
+}
+
+inline Client admin_client(const ServerProcess& server, bool keep_alive = true) {
+    return client_as(server, "admin", server.admin_password(), keep_alive);
+}
+
+inline std::int64_t created_id(const Response& r, std::string_view key) {
+    REQUIRE_STATUS(r, 200);
+    json::object o = as_object(r);
+    std::int64_t id = int_field(o, key);
+    REQUIRE_MESSAGE(id > 0, "created id must be positive: " << r.describe());
+    return id;
+}
+
+inline std::int64_t create_contact(Client& c, const json::object& body) {
+    return created_id(c.post("/contacts", body), "contact_id");
+}
+
+inline std::int64_t create_contact(Client& c, std::string first_name, std::string phone) {
+    return create_contact(c, json::object{{"first_name", first_name}, {"phone", phone}});
+}
+
+inline std::int64_t create_group(Client& c, std::string name, std::string description = "") {
+    json::object body{{"name", name}};
+    if (!description.empty()) body["description"] = description;
+    return created_id(c.post("/groups", body), "group_id");
+}
+
+inline std::int64_t create_user(Client& admin, const std::string& username, const std::string& password,
+                                json::object extra = {}) {
+    extra["username"] = username;
+    extra["passwd"] = password;
+    if (!extra.contains("first_name")) extra["first_name"] = username;
+    if (!extra.contains("active")) extra["active"] = 1;
+    return created_id(admin.post("/users", extra), "user_id");
+}
+
+// The user_id of `username`, looked up by an admin.
+inline std::int64_t user_id_of(Client& admin, const std::string& username) {
+    Response r = admin.get("/users");
+    REQUIRE_STATUS(r, 200);
+    for (const auto& v : as_array(r)) {
+        const json::object& o = v.as_object();
+        if (o.if_contains("username") && o.at("username") == json::value(username)) return int_field(o, "user_id");
+    }
+    FAIL("user " << username << " not in GET /users: " << r.describe());
+    return 0;
+}
+
+inline std::int64_t id_by_name(const json::array& rows, std::string_view id_key, std::string_view name) {
+    for (const auto& v : rows) {
+        const json::object* o = v.if_object();
+        if (o && o->if_contains("name") && o->at("name").is_string() && o->at("name").as_string() == name)
+            return int_field(*o, id_key);
+    }
+    return 0;
+}
+
+inline std::vector<std::int64_t> ids_of(const json::array& rows, std::string_view key) {
+    std::vector<std::int64_t> out;
+    for (const auto& v : rows) {
+        REQUIRE_MESSAGE(v.is_object(), "list element is not an object: " << json::serialize(v));
+        out.push_back(int_field(v.as_object(), key));
+    }
+    return out;
+}
+
+inline std::vector<std::string> strings_of(const json::array& rows, std::string_view key) {
+    std::vector<std::string> out;
+    for (const auto& v : rows) {
+        REQUIRE(v.is_object());
+        out.push_back(str_field(v.as_object(), key));
+    }
+    return out;
+}
+
+inline bool has_id(const json::array& rows, std::string_view key, std::int64_t id) {
+    auto ids = ids_of(rows, key);
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+inline std::string url_encode(std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// Digits (and a leading '+') of a phone string: the formatting the server may strip.
+inline std::string phone_digits(std::string_view phone) {
+    std::string out;
+    for (char c : phone)
+        if (std::isdigit(static_cast<unsigned char>(c)) || (c == '+' && out.empty())) out += c;
+    return out;
+}
+
+// RFC 4180 parser for checking exports: CRLF or LF record ends, "" escapes, no blank records.
+inline std::vector<std::vector<std::string>> parse_csv(std::string_view text) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> row;
+    std::string field;
+    bool in_quotes = false, any = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_quotes) {
+            if (c == '"') {
+                if (i + 1 < text.size() && text[i + 1] == '"') {
+                    field += '"';
+                    ++i;
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                field += c;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_quotes = true;
+            any = true;
+        } else if (c == ',') {
+            row.push_back(std::move(field));
+            field.clear();
+            any = true;
+        } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+            continue;
+        } else if (c == '\n') {
+            if (any || !field.empty()) {
+                row.push_back(std::move(field));
+                rows.push_back(std::move(row));
+            }
+            row.clear();
+            field.clear();
+            any = false;
+        } else {
+            field += c;
+            any = true;
+        }
+    }
+    if (any || !field.empty()) {
+        row.push_back(std::move(field));
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+// The contract's CSV column order.
+inline const std::vector<std::string>& csv_columns() {
+    static const std::vector<std::string> cols{"phone",   "first_name", "last_name", "email",      "address",
+                                               "custom1", "custom2",    "custom3",   "description"};
+    return cols;
+}
+
+}  // namespace http_test_helpers
+
+using namespace http_test_helpers;
