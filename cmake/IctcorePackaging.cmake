@@ -15,4 +15,5 @@ configure_package_config_file(cmake/ictcoreConfig.cmake.in ${PROJECT_BINARY_DIR}
                               INSTALL_DESTINATION ${ICTCORE_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/ictcoreConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/ictcoreConfig.cmake ${PROJECT_BINARY_DIR}/ictcoreConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/IctcoreDependencies.cmake
         DESTINATION ${ICTCORE_CMAKE_DIR})
