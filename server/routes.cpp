@@ -1,0 +1,368 @@
+// Route handlers: decode the request, call Core as the authenticated principal, encode the
+// result. No HTTP machinery here: handlers see only Request and Response.
+#include "routes.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cmath>
+#include <cstdint>
+#include <ictcore/error.hpp>
+#include <ictcore/json.hpp>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ictcore::server {
+
+namespace {
+
+namespace json = boost::json;
+
+Response json_response(const json::value& value) {
+    Response response;
+    response.body = json::serialize(value);
+    return response;
+}
+
+Response true_response() {
+    Response response;
+    response.body = "true";
+    return response;
+}
+
+Response id_response(std::string_view key, std::int64_t id) {
+    json::object object;
+    object[key] = id;
+    return json_response(object);
+}
+
+template <class Entity>
+Response entity_response(const Entity& entity) {
+    return json_response(ictcore::to_json(entity));
+}
+
+template <class Entity>
+Response array_response(const std::vector<Entity>& rows) {
+    json::array array;
+    array.reserve(rows.size());
+    for (const Entity& row : rows) array.push_back(ictcore::to_json(row));
+    return json_response(array);
+}
+
+// Serialises a cursor as a JSON array a chunk at a time, so a listing of any size is sent
+// with flat memory.
+template <class Entity>
+class JsonArrayStream {
+public:
+    explicit JsonArrayStream(ictcore::Cursor<Entity> cursor) : cursor_(std::move(cursor)) {}
+
+    bool next(std::string& out) {
+        if (!started_) {
+            out += '[';
+            started_ = true;
+        }
+        const std::size_t start = out.size();
+        while (out.size() - start < Response::chunk_size) {
+            Entity row;
+            if (!cursor_.next(row)) {
+                out += ']';
+                // Drop the cursor now: it holds a database read connection.
+                cursor_ = ictcore::Cursor<Entity>(nullptr, 0);
+                return false;
+            }
+            if (!first_) out += ',';
+            first_ = false;
+            out += json::serialize(ictcore::to_json(row));
+        }
+        return true;
+    }
+
+private:
+    ictcore::Cursor<Entity> cursor_;
+    bool started_ = false;
+    bool first_ = true;
+};
+
+template <class Entity>
+Response list_response(ictcore::Cursor<Entity> cursor) {
+    Response response;
+    response.headers.emplace_back("X-Total-Count", std::to_string(cursor.total()));
+    auto stream = std::make_shared<JsonArrayStream<Entity>>(std::move(cursor));
+    response.stream = [stream](std::string& chunk) { return stream->next(chunk); };
+    return response;
+}
+
+// Sends a cursor whose elements are ready-made chunks of the body (such as CSV export). It
+// reads one chunk ahead so the last chunk is reported as last, which lets a short body go out
+// with a Content-Length.
+class ChunkCursorStream {
+public:
+    explicit ChunkCursorStream(ictcore::Cursor<std::string> cursor) : cursor_(std::move(cursor)) {}
+
+    bool next(std::string& out) {
+        if (!started_) {
+            started_ = true;
+            fetch();
+        }
+        if (!ahead_) return false;
+        out += *ahead_;
+        fetch();
+        return ahead_.has_value();
+    }
+
+private:
+    void fetch() {
+        std::string piece;
+        if (cursor_.next(piece)) {
+            ahead_ = std::move(piece);
+        } else {
+            ahead_.reset();
+            cursor_ = ictcore::Cursor<std::string>(nullptr, 0);  // release its read connection
+        }
+    }
+
+    ictcore::Cursor<std::string> cursor_;
+    std::optional<std::string> ahead_;
+    bool started_ = false;
+};
+
+Response chunk_stream_response(ictcore::Cursor<std::string> cursor) {
+    Response response;
+    response.headers.emplace_back("X-Total-Count", std::to_string(cursor.total()));
+    auto stream = std::make_shared<ChunkCursorStream>(std::move(cursor));
+    response.stream = [stream](std::string& chunk) { return stream->next(chunk); };
+    return response;
+}
+
+ictcore::ListQuery list_query(const Request& request) { return ictcore::ListQuery::from_pairs(request.query); }
+
+// A string member of a request body: nullopt when absent or null, 412 when not a string.
+std::optional<std::string> string_field(const json::object& body, std::string_view key) {
+    const json::value* value = body.if_contains(key);
+    if (value == nullptr || value->is_null()) return std::nullopt;
+    if (!value->is_string()) throw Error(Errc::invalid, std::string(key) + " must be a string");
+    return std::string(value->get_string());
+}
+
+// An integer member of a request body (a JSON number or a string of digits): nullopt when
+// absent or null, 412 otherwise when not an integer.
+std::optional<std::int64_t> integer_field(const json::object& body, std::string_view key) {
+    const json::value* value = body.if_contains(key);
+    if (value == nullptr || value->is_null()) return std::nullopt;
+    if (value->is_int64()) return value->get_int64();
+    if (value->is_uint64() && value->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+        return static_cast<std::int64_t>(value->get_uint64());
+    }
+    if (value->is_double()) {
+        const double d = value->get_double();
+        if (std::trunc(d) == d && std::fabs(d) < 9.0e15) return static_cast<std::int64_t>(d);
+    }
+    if (value->is_string()) {
+        const std::string_view text = value->get_string();
+        if (!text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string_view::npos) {
+            return std::stoll(std::string(text));
+        }
+    }
+    throw Error(Errc::invalid, std::string(key) + " must be an integer");
+}
+
+// ---- Authentication --------------------------------------------------------------------
+
+Response login(ictcore::Core& core, const Request& request) {
+    const json::object body = ictcore::parse_json_object(request.body);
+    const std::optional<std::string> username = string_field(body, "username");
+    std::optional<std::string> password = string_field(body, "password");
+    // The guide's example body spells the key "passowrd"; clients copy it.
+    if (!password) password = string_field(body, "passowrd");
+    if (!username || username->empty()) throw Error(Errc::invalid, "username is required");
+    if (!password) throw Error(Errc::invalid, "password is required");
+
+    const ictcore::Token token = core.auth().login(*username, *password);
+    json::object result;
+    result["token"] = token.token;
+    result["token_type"] = "Bearer";
+    result["user_id"] = token.user_id;
+    result["expires_in"] = static_cast<std::int64_t>(token.expires_in.count());
+    return json_response(result);
+}
+
+void add_authentication_routes(Router& router, ictcore::Core& core) {
+    const Router::RouteOptions open{.needs_auth = false, .body_kind = BodyKind::json};
+    auto handler = [&core](const Request& request, const Principal&) { return login(core, request); };
+    router.add("POST", "/authentication", handler, open);
+    router.add("POST", "/authenticate", handler, open);
+}
+
+// ---- Statistics ------------------------------------------------------------------------
+
+void add_statistics_routes(Router& router, ictcore::Core& core) {
+    router.add("GET", "/statistics",
+               [&core](const Request&, const Principal& who) { return entity_response(core.statistics().get(who)); });
+}
+
+// ---- Contacts --------------------------------------------------------------------------
+
+void add_contact_routes(Router& router, ictcore::Core& core) {
+    router.add("POST", "/contacts", [&core](const Request& request, const Principal& who) {
+        const json::object body = ictcore::parse_json_object(request.body);
+        ictcore::Contact contact;
+        ictcore::apply_json(contact, body);
+        return id_response("contact_id", core.contacts().create(who, std::move(contact)));
+    });
+    router.add("GET", "/contacts", [&core](const Request& request, const Principal& who) {
+        return list_response(core.contacts().list(who, list_query(request)));
+    });
+    router.add("GET", "/contacts/{contact_id}", [&core](const Request& request, const Principal& who) {
+        return entity_response(core.contacts().get(who, request.params.at(0)));
+    });
+    router.add("PUT", "/contacts/{contact_id}", [&core](const Request& request, const Principal& who) {
+        const json::object body = ictcore::parse_json_object(request.body);
+        return entity_response(core.contacts().update(
+            who, request.params.at(0), [&body](ictcore::Contact& contact) { ictcore::apply_json(contact, body); }));
+    });
+    router.add("DELETE", "/contacts/{contact_id}", [&core](const Request& request, const Principal& who) {
+        core.contacts().remove(who, request.params.at(0));
+        return true_response();
+    });
+    router.add("PUT", "/contacts/{contact_id}/link/{group_id}", [&core](const Request& request, const Principal& who) {
+        return entity_response(core.contacts().link(who, request.params.at(0), request.params.at(1)));
+    });
+    router.add("DELETE", "/contacts/{contact_id}/link/{group_id}",
+               [&core](const Request& request, const Principal& who) {
+                   return entity_response(core.contacts().unlink(who, request.params.at(0), request.params.at(1)));
+               });
+}
+
+// ---- Groups ----------------------------------------------------------------------------
+
+void add_group_routes(Router& router, ictcore::Core& core) {
+    router.add("POST", "/groups", [&core](const Request& request, const Principal& who) {
+        json::object body = ictcore::parse_json_object(request.body);
+        // The guide's example body carries "id"; ids are assigned by the store.
+        body.erase("id");
+        ictcore::Group group;
+        ictcore::apply_json(group, body);
+        return id_response("group_id", core.groups().create(who, std::move(group)));
+    });
+    router.add("GET", "/groups", [&core](const Request& request, const Principal& who) {
+        return list_response(core.groups().list(who, list_query(request)));
+    });
+    router.add("GET", "/groups/{group_id}", [&core](const Request& request, const Principal& who) {
+        return entity_response(core.groups().get(who, request.params.at(0)));
+    });
+    router.add("PUT", "/groups/{group_id}", [&core](const Request& request, const Principal& who) {
+        json::object body = ictcore::parse_json_object(request.body);
+        body.erase("id");
+        return entity_response(core.groups().update(
+            who, request.params.at(0), [&body](ictcore::Group& group) { ictcore::apply_json(group, body); }));
+    });
+    router.add("DELETE", "/groups/{group_id}", [&core](const Request& request, const Principal& who) {
+        core.groups().remove(who, request.params.at(0));
+        return true_response();
+    });
+    router.add("GET", "/groups/{group_id}/contacts", [&core](const Request& request, const Principal& who) {
+        return list_response(core.groups().contacts(who, request.params.at(0), list_query(request)));
+    });
+
+    // CSV bodies come with any content type (browsers and curl label files differently).
+    router.add("POST", "/groups/{group_id}/csv",
+               [&core](const Request& request, const Principal& who) {
+                   if (request.body.empty()) throw Error(Errc::length_required, "CSV body is required");
+                   const ictcore::ImportReport report =
+                       core.groups().import_csv(who, request.params.at(0), request.body);
+                   json::array rejections;
+                   rejections.reserve(report.rejections.size());
+                   for (const auto& rejection : report.rejections) {
+                       json::object row;
+                       row["line"] = rejection.line;
+                       row["reason"] = rejection.reason;
+                       rejections.push_back(std::move(row));
+                   }
+                   json::object result;
+                   result["imported"] = report.imported;
+                   result["rejected"] = report.rejected;
+                   result["rejections"] = std::move(rejections);
+                   return json_response(result);
+               },
+               {.needs_auth = true, .body_kind = BodyKind::upload});
+    router.add("GET", "/groups/{group_id}/csv", [&core](const Request& request, const Principal& who) {
+        const std::int64_t group_id = request.params.at(0);
+        Response response = chunk_stream_response(core.groups().export_csv(who, group_id));
+        response.content_type = "text/csv";
+        response.headers.emplace_back("Content-Disposition",
+                                      "attachment; filename=\"group-" + std::to_string(group_id) + ".csv\"");
+        return response;
+    });
+    router.add("GET", "/groups/sample/csv", [](const Request&, const Principal&) {
+        Response response;
+        response.content_type = "text/csv";
+        response.headers.emplace_back("Content-Disposition", "attachment; filename=\"sample.csv\"");
+        response.body = ictcore::Groups::sample_csv();
+        return response;
+    });
+}
+
+// ---- Users, roles, permissions ---------------------------------------------------------
+
+void add_user_routes(Router& router, ictcore::Core& core) {
+    router.add("POST", "/users", [&core](const Request& request, const Principal& who) {
+        const json::object body = ictcore::parse_json_object(request.body);
+        const std::optional<std::int64_t> role_id = integer_field(body, "role_id");
+        ictcore::User user;
+        ictcore::apply_json(user, body);
+        return id_response("user_id", core.users().create(who, std::move(user), role_id));
+    });
+    router.add("GET", "/users", [&core](const Request& request, const Principal& who) {
+        return list_response(core.users().list(who, list_query(request)));
+    });
+    router.add("GET", "/users/{user_id}", [&core](const Request& request, const Principal& who) {
+        return entity_response(core.users().get(who, request.params.at(0)));
+    });
+    router.add("PUT", "/users/{user_id}", [&core](const Request& request, const Principal& who) {
+        const json::object body = ictcore::parse_json_object(request.body);
+        return entity_response(core.users().update(who, request.params.at(0),
+                                                   [&body](ictcore::User& user) { ictcore::apply_json(user, body); }));
+    });
+    router.add("DELETE", "/users/{user_id}", [&core](const Request& request, const Principal& who) {
+        core.users().remove(who, request.params.at(0));
+        return true_response();
+    });
+    router.add("PUT", "/users/{user_id}/roles/{role_id}", [&core](const Request& request, const Principal& who) {
+        return entity_response(core.users().add_role(who, request.params.at(0), request.params.at(1)));
+    });
+    router.add("DELETE", "/users/{user_id}/roles/{role_id}", [&core](const Request& request, const Principal& who) {
+        core.users().remove_role(who, request.params.at(0), request.params.at(1));
+        return true_response();
+    });
+    router.add("PUT", "/users/{user_id}/permissions/{permission_id}",
+               [&core](const Request& request, const Principal& who) {
+                   return entity_response(core.users().add_permission(who, request.params.at(0), request.params.at(1)));
+               });
+    router.add("DELETE", "/users/{user_id}/permissions/{permission_id}",
+               [&core](const Request& request, const Principal& who) {
+                   core.users().remove_permission(who, request.params.at(0), request.params.at(1));
+                   return true_response();
+               });
+    router.add("GET", "/roles",
+               [&core](const Request&, const Principal& who) { return array_response(core.users().roles(who)); });
+    router.add("GET", "/permissions",
+               [&core](const Request&, const Principal& who) { return array_response(core.users().permissions(who)); });
+}
+
+}  // namespace
+
+void add_routes(Router& router, ictcore::Core& core) {
+    add_authentication_routes(router, core);
+    add_statistics_routes(router, core);
+    add_contact_routes(router, core);
+    add_group_routes(router, core);
+    add_user_routes(router, core);
+}
+
+}  // namespace ictcore::server

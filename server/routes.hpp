@@ -1,0 +1,14 @@
+// The REST API's route table: binds each route of the API guide to a Core call.
+#pragma once
+
+#include <ictcore/core.hpp>
+
+#include "router.hpp"
+
+namespace ictcore::server {
+
+// Adds the authentication, statistics, contact, group and user routes. `core` must outlive
+// the router.
+void add_routes(Router& router, ictcore::Core& core);
+
+}  // namespace ictcore::server
