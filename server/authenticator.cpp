@@ -28,6 +28,13 @@ bool has_scheme(std::string_view value, std::string_view scheme, std::string_vie
 
 }  // namespace
 
+bool Authenticator::carries_token(const Request& request) {
+    std::optional<std::string_view> header = request.header("Authorization");
+    if (!header) header = request.header("Authentication");
+    std::string_view credentials;
+    return header && has_scheme(*header, "Bearer", credentials);
+}
+
 ictcore::Principal Authenticator::operator()(const Request& request) const {
     std::optional<std::string_view> header = request.header("Authorization");
     if (!header) header = request.header("Authentication");

@@ -18,6 +18,9 @@ public:
     // Throws ictcore::Error(unauthenticated) when credentials are missing or wrong.
     ictcore::Principal operator()(const Request& request) const;
 
+    // True when the request authenticates with a bearer token, whose check is cheap.
+    static bool carries_token(const Request& request);
+
 private:
     ictcore::Auth& auth_;
 };

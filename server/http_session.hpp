@@ -81,6 +81,7 @@ private:
     unsigned version_ = 11;
     bool keep_alive_ = false;
     bool linger_ = false;
+    bool run_inline_ = false;  // handle on this I/O thread (see Router::runs_inline)
     std::uint64_t body_limit_ = 0;
     int status_ = 0;
     std::chrono::steady_clock::time_point started_;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "authenticator.hpp"
 #include "error_response.hpp"
 
 namespace ictcore::server {
@@ -42,6 +43,10 @@ bool parse_id(std::string_view text, std::int64_t& out) {
 
 }  // namespace
 
+bool Router::runs_inline(const Route& route, const Request& request) {
+    return route.options.read_only.value_or(false) && (!route.options.needs_auth || ictcore::server::Authenticator::carries_token(request));
+}
+
 Router::Router(Authenticator authenticator) : authenticator_(std::move(authenticator)) {}
 
 void Router::add(std::string_view method, std::string_view pattern, Handler handler, RouteOptions options) {
@@ -50,6 +55,7 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
 }
 
 void Router::add_one(std::string method, std::string_view pattern, Handler handler, RouteOptions options) {
+    if (!options.read_only) options.read_only = method == "GET";
     Route route{std::move(method), std::string(pattern), std::move(handler), options, {}};
     for (std::string_view part : split_path(pattern)) {
         const bool param = part.size() > 2 && part.front() == '{' && part.back() == '}';

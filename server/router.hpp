@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ictcore/principal.hpp>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ public:
     struct RouteOptions {
         bool needs_auth = true;
         BodyKind body_kind = BodyKind::json;
+        // A route that only reads may run on the connection's I/O thread when its credentials
+        // are cheap to check (a token): reads never wait for the writer. Routes that write,
+        // whatever their method, must say false. Unset: true for GET, false otherwise.
+        std::optional<bool> read_only = std::nullopt;
     };
 
     struct Route {
@@ -64,6 +69,10 @@ public:
     // A streamed response comes back with its first chunk already in `body` (and no producer
     // when that was all), so errors at the start of a listing still get their status.
     Response handle(Request& request) const;
+
+    // True when `request` may be handled on the I/O thread: a read-only route whose
+    // credentials need no password hashing.
+    static bool runs_inline(const Route& route, const Request& request);
 
     const std::vector<Route>& routes() const noexcept { return routes_; }
 

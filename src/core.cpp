@@ -63,10 +63,29 @@ void PrincipalCache::put_basic(const std::string& digest, std::int64_t user_id) 
     basic_[digest] = {user_id, std::chrono::steady_clock::now() + std::chrono::minutes(5)};
 }
 
+std::optional<std::int64_t> PrincipalCache::find_token(const std::string& token) {
+    std::lock_guard lock(mutex_);
+    auto it = tokens_.find(token);
+    if (it == tokens_.end()) return std::nullopt;
+    if (it->second.expires <= std::chrono::system_clock::now()) {
+        tokens_.erase(it);
+        return std::nullopt;
+    }
+    return it->second.user_id;
+}
+
+void PrincipalCache::put_token(const std::string& token, std::int64_t user_id,
+                               std::chrono::system_clock::time_point expires) {
+    std::lock_guard lock(mutex_);
+    if (tokens_.size() > 10000) tokens_.clear();  // bound the memory; a miss only costs a verify
+    tokens_[token] = {user_id, expires};
+}
+
 void PrincipalCache::clear() {
     std::lock_guard lock(mutex_);
     principals_.clear();
     basic_.clear();
+    tokens_.clear();
 }
 
 CoreState::CoreState(Options opts)

@@ -25,6 +25,10 @@ public:
     void put(std::int64_t user_id, std::shared_ptr<const Principal> p);
     std::optional<std::int64_t> find_basic(const std::string& digest);
     void put_basic(const std::string& digest, std::int64_t user_id);
+    // Tokens already verified, until their expiry: verifying a JWT costs more than the rest
+    // of a small read.
+    std::optional<std::int64_t> find_token(const std::string& token);
+    void put_token(const std::string& token, std::int64_t user_id, std::chrono::system_clock::time_point expires);
     void clear();
 
 private:
@@ -35,6 +39,11 @@ private:
         std::chrono::steady_clock::time_point expires;
     };
     std::unordered_map<std::string, BasicEntry> basic_;
+    struct TokenEntry {
+        std::int64_t user_id;
+        std::chrono::system_clock::time_point expires;
+    };
+    std::unordered_map<std::string, TokenEntry> tokens_;
 };
 
 struct CoreState {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +18,7 @@ public:
     const std::string& username() const noexcept { return username_; }
     // Admins see and change every user's rows; everyone else only their own.
     bool admin() const noexcept { return admin_; }
-    const std::vector<std::string>& permissions() const noexcept { return permissions_; }
+    const std::vector<std::string>& permissions() const noexcept;
 
     // True when a held permission equals `name` or is a `_`-separated prefix of it
     // (`contact` grants `contact_read`).
@@ -29,7 +30,8 @@ private:
     std::int64_t user_id_ = 0;
     std::string username_;
     bool admin_ = false;
-    std::vector<std::string> permissions_;
+    // Shared: a Principal is copied on every request and its permissions never change.
+    std::shared_ptr<const std::vector<std::string>> permissions_;
 };
 
 }  // namespace ictcore

@@ -29,7 +29,13 @@ Token Auth::login(std::string_view username, std::string_view password) {
     return t;
 }
 
-Principal Auth::from_token(std::string_view token) { return principal(state_.signer.verify(token)); }
+Principal Auth::from_token(std::string_view token) {
+    const std::string key(token);
+    if (auto id = state_.principals.find_token(key)) return principal(*id);
+    const auto verified = state_.signer.verify(token);
+    state_.principals.put_token(key, verified.user_id, verified.expires);
+    return principal(verified.user_id);
+}
 
 Principal Auth::from_password(std::string_view username, std::string_view password) {
     if (username.size() > 256 || password.size() > 1024) bad_credentials();

@@ -74,7 +74,7 @@ std::string TokenSigner::issue(std::int64_t user_id, std::chrono::seconds lifeti
     return out;
 }
 
-std::int64_t TokenSigner::verify(std::string_view token) const {
+TokenSigner::Verified TokenSigner::verify(std::string_view token) const {
     if (token.empty() || token.size() > 4096) reject("malformed");
     const std::string text(token);
     jwt_t* raw = nullptr;
@@ -97,7 +97,7 @@ std::int64_t TokenSigner::verify(std::string_view token) const {
     char* end = nullptr;
     const long long id = std::strtoll(sub, &end, 10);
     if (end == sub || *end != '\0' || id <= 0) reject("bad subject");
-    return id;
+    return {id, std::chrono::system_clock::from_time_t(static_cast<std::time_t>(exp))};
 }
 
 std::string TokenSigner::keyed_digest(std::string_view data) const {

@@ -16,8 +16,12 @@ public:
     explicit TokenSigner(const std::filesystem::path& key_file);
 
     std::string issue(std::int64_t user_id, std::chrono::seconds lifetime) const;
-    // Returns the user id of a valid token; throws Error(unauthenticated) otherwise.
-    std::int64_t verify(std::string_view token) const;
+    struct Verified {
+        std::int64_t user_id = 0;
+        std::chrono::system_clock::time_point expires;
+    };
+    // Returns the user id and expiry of a valid token; throws Error(unauthenticated) otherwise.
+    Verified verify(std::string_view token) const;
     // Keyed hash of `data` with the secret, for caches that must not hold plain passwords.
     std::string keyed_digest(std::string_view data) const;
 

@@ -15,6 +15,9 @@ namespace ictcore {
 
 namespace {
 
+// Rows per multi-row INSERT during an import.
+constexpr std::size_t import_batch = 128;
+
 // Reads and writes one Contact field as CSV text.
 struct CsvColumn {
     std::string_view name;
@@ -92,6 +95,13 @@ ImportReport Groups::import_csv(const Principal& who, std::int64_t group_id, std
     return state_.store->write([&](store::Connection& c) {
         if (!store::Table<Group>::exists(c, group_id, scope)) service::not_found<Group>(group_id);
         ImportReport report;
+        const std::int64_t last_before = store::last_contact_id(c);
+        std::vector<Contact> batch;
+        batch.reserve(import_batch);
+        auto flush = [&] {
+            store::Table<Contact>::insert_rows(c, batch.data(), batch.size());
+            batch.clear();
+        };
         std::vector<const CsvColumn*> layout;
         for (const auto& col : csv_columns()) layout.push_back(&col);
         bool first = true;
@@ -133,9 +143,12 @@ ImportReport Groups::import_csv(const Principal& who, std::int64_t group_id, std
                 return;
             }
             contact.created_by = who.user_id();
-            store::link_contact(c, store::Table<Contact>::insert(c, contact), group_id);
+            batch.push_back(std::move(contact));
+            if (batch.size() == import_batch) flush();
             ++report.imported;
         });
+        if (!batch.empty()) flush();
+        store::link_contacts_after(c, group_id, last_before);
         return report;
     });
 }

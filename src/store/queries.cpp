@@ -102,6 +102,18 @@ void unlink_contact(Connection& c, std::int64_t contact_id, std::int64_t group_i
     exec_pair(c, "DELETE FROM group_contact WHERE contact_id = ? AND group_id = ?", contact_id, group_id);
 }
 
+std::int64_t last_contact_id(Connection& c) {
+    auto& st = c.cached("SELECT COALESCE(MAX(contact_id), 0) FROM contact");
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+}
+
+void link_contacts_after(Connection& c, std::int64_t group_id, std::int64_t after) {
+    exec_pair(c, "INSERT OR IGNORE INTO group_contact (group_id, contact_id) SELECT ?, contact_id FROM contact "
+                 "WHERE contact_id > ?",
+              group_id, after);
+}
+
 Join group_members(std::int64_t group_id) {
     return Join{"JOIN group_contact gc ON gc.contact_id = contact.contact_id AND gc.group_id = ?", group_id};
 }

@@ -41,6 +41,12 @@ void grant_permission(Connection& c, std::int64_t user_id, std::int64_t permissi
 void revoke_permission(Connection& c, std::int64_t user_id, std::int64_t permission_id);
 
 void link_contact(Connection& c, std::int64_t contact_id, std::int64_t group_id);
+// Highest contact id so far (0 when none).
+std::int64_t last_contact_id(Connection& c);
+// Links every contact with an id above `after` to the group: in a write transaction those are
+// exactly the contacts inserted since last_contact_id() returned `after`, because SQLite gives
+// a new row the highest id plus one.
+void link_contacts_after(Connection& c, std::int64_t group_id, std::int64_t after);
 void unlink_contact(Connection& c, std::int64_t contact_id, std::int64_t group_id);
 // The join that restricts a contact listing to one group's members.
 Join group_members(std::int64_t group_id);

@@ -101,27 +101,27 @@ public:
         });
     }
 
-    static std::string owner_column() {
-        std::string name;
-        for_each_field<Entity>([&](const auto& f) {
-            if (f.has(field::owner)) name = fmt::format("{}.{}", D::table, f.name);
-        });
+    static const std::string& owner_column() {
+        static const std::string name = [] {
+            std::string out;
+            for_each_field<Entity>([&](const auto& f) {
+                if (f.has(field::owner)) out = fmt::format("{}.{}", D::table, f.name);
+            });
+            return out;
+        }();
         return name;
     }
 
     static std::string scope_condition(const Scope& scope, std::vector<BindValue>& binds) {
-        const auto owner = owner_column();
+        const auto& owner = owner_column();
         if (!scope.owner || owner.empty()) return "1";
         binds.emplace_back(*scope.owner);
         return owner + " = ?";
     }
 
     static std::optional<Entity> find(Connection& c, std::int64_t id, const Scope& scope) {
-        std::vector<BindValue> binds{id};
-        const auto sql = fmt::format("SELECT {} FROM {} WHERE {}.{} = ? AND {}", select_list(), D::table, D::table,
-                                     D::id, scope_condition(scope, binds));
-        auto& st = c.cached(sql);
-        bind_all(st, binds);
+        static const auto sql = by_id_sql(fmt::format("SELECT {} FROM {}", select_list(), D::table));
+        auto& st = bind_by_id(c, sql, id, scope);
         if (!st.executeStep()) return std::nullopt;
         Entity e;
         read_row(st, e);
@@ -129,37 +129,32 @@ public:
     }
 
     static bool exists(Connection& c, std::int64_t id, const Scope& scope) {
-        std::vector<BindValue> binds{id};
-        const auto sql = fmt::format("SELECT 1 FROM {} WHERE {}.{} = ? AND {}", D::table, D::table, D::id,
-                                     scope_condition(scope, binds));
-        auto& st = c.cached(sql);
-        bind_all(st, binds);
-        return st.executeStep();
+        static const auto sql = by_id_sql(fmt::format("SELECT 1 FROM {}", D::table));
+        return bind_by_id(c, sql, id, scope).executeStep();
     }
 
     // Stores a validated entity (its owner already set) and returns the new id.
     static std::int64_t insert(Connection& c, const Entity& e) {
-        static const std::string sql = [] {
-            std::string cols, marks;
+        insert_rows(c, &e, 1);
+        return c.db().getLastInsertRowid();
+    }
+
+    // Stores many validated entities with one multi-row statement per call: bulk imports pay
+    // the per-statement cost once per batch instead of once per row.
+    static void insert_rows(Connection& c, const Entity* rows, std::size_t count) {
+        auto& st = c.cached(insert_sql(count));
+        int i = 1;
+        for (std::size_t r = 0; r < count; ++r) {
             for_each_field<Entity>([&](const auto& f) {
                 if (!f.is_column() || f.has(field::key)) return;
-                cols += (cols.empty() ? "" : ", ") + std::string(f.name);
-                marks += marks.empty() ? "?" : ", ?";
+                column::bind(st, i++, rows[r].*(f.member));
             });
-            return fmt::format("INSERT INTO {} ({}) VALUES ({})", D::table, cols, marks);
-        }();
-        auto& st = c.cached(sql);
-        int i = 1;
-        for_each_field<Entity>([&](const auto& f) {
-            if (!f.is_column() || f.has(field::key)) return;
-            column::bind(st, i++, e.*(f.member));
-        });
+        }
         try {
             st.exec();
         } catch (const SQLite::Exception& ex) {
             rethrow_constraint(ex, D::entity);
         }
-        return c.db().getLastInsertRowid();
     }
 
     // Writes every input column of `e` back to its row. Secret columns are written only when
@@ -191,12 +186,8 @@ public:
     }
 
     static bool erase(Connection& c, std::int64_t id, const Scope& scope) {
-        std::vector<BindValue> binds{id};
-        const auto sql = fmt::format("DELETE FROM {} WHERE {}.{} = ? AND {}", D::table, D::table, D::id,
-                                     scope_condition(scope, binds));
-        auto& st = c.cached(sql);
-        bind_all(st, binds);
-        return st.exec() > 0;
+        static const auto sql = by_id_sql(fmt::format("DELETE FROM {}", D::table));
+        return bind_by_id(c, sql, id, scope).exec() > 0;
     }
 
     // A streaming listing: counts the matches, then steps through them as the cursor is read.
@@ -244,6 +235,42 @@ public:
     }
 
 private:
+    static std::string insert_sql(std::size_t rows) {
+        static const auto head_and_row = [] {
+            std::string cols, marks;
+            for_each_field<Entity>([&](const auto& f) {
+                if (!f.is_column() || f.has(field::key)) return;
+                cols += (cols.empty() ? "" : ", ") + std::string(f.name);
+                marks += marks.empty() ? "?" : ", ?";
+            });
+            return std::pair{fmt::format("INSERT INTO {} ({}) VALUES ", D::table, cols), "(" + marks + ")"};
+        }();
+        std::string sql = head_and_row.first;
+        for (std::size_t r = 0; r < rows; ++r) {
+            if (r) sql += ", ";
+            sql += head_and_row.second;
+        }
+        return sql;
+    }
+
+    // The statement for one row by id, unscoped and restricted to an owner: built once.
+    struct ByIdSql {
+        std::string all;
+        std::string owned;
+    };
+    static ByIdSql by_id_sql(const std::string& head) {
+        const auto all = fmt::format("{} WHERE {}.{} = ?", head, D::table, D::id);
+        const auto owner = owner_column();
+        return {all, owner.empty() ? all : fmt::format("{} AND {} = ?", all, owner)};
+    }
+    static SQLite::Statement& bind_by_id(Connection& c, const ByIdSql& sql, std::int64_t id, const Scope& scope) {
+        const bool scoped = scope.owner && !owner_column().empty();
+        auto& st = c.cached(scoped ? sql.owned : sql.all);
+        st.bind(1, id);
+        if (scoped) st.bind(2, *scope.owner);
+        return st;
+    }
+
     static bool column_empty(const std::string& v) { return v.empty(); }
     static bool column_empty(const std::optional<std::string>& v) { return !v || v->empty(); }
     static bool column_empty(const std::int64_t&) { return false; }
