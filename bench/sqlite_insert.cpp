@@ -79,8 +79,9 @@ Args parse(int argc, char** argv) {
 // The store's own schema and seed rows the inserts refer to (a user and a group).
 void seed(SQLite::Database& db) {
     ictcore::store::migrate(db);
-    db.exec("INSERT INTO usr (user_id, username, passwd) VALUES (1, 'bench', 'x');"
-            "INSERT INTO contact_group (group_id, name, created_by) VALUES (1, 'bench', 1);");
+    db.exec(
+        "INSERT INTO usr (user_id, username, passwd) VALUES (1, 'bench', 'x');"
+        "INSERT INTO contact_group (group_id, name, created_by) VALUES (1, 'bench', 1);");
 }
 
 const char* const insert_contact_sql =

@@ -44,7 +44,8 @@ bool parse_id(std::string_view text, std::int64_t& out) {
 }  // namespace
 
 bool Router::runs_inline(const Route& route, const Request& request) {
-    return route.options.read_only.value_or(false) && (!route.options.needs_auth || ictcore::server::Authenticator::carries_token(request));
+    return route.options.read_only.value_or(false) &&
+           (!route.options.needs_auth || ictcore::server::Authenticator::carries_token(request));
 }
 
 Router::Router(Authenticator authenticator) : authenticator_(std::move(authenticator)) {}

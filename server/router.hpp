@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <ictcore/principal.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -20,7 +20,8 @@ namespace {
 std::unique_ptr<store::Store> open_store(const Options& options) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);
-    if (ec) throw Error(Errc::internal, "cannot create data directory " + options.data_dir.string() + ": " + ec.message());
+    if (ec)
+        throw Error(Errc::internal, "cannot create data directory " + options.data_dir.string() + ": " + ec.message());
     ::chmod(options.data_dir.c_str(), 0700);
     return std::make_unique<store::Store>(options.data_dir / "ictcore.db");
 }
@@ -93,9 +94,8 @@ CoreState::CoreState(Options opts)
       store(open_store(options)),
       signer(options.data_dir / "token.key"),
       hasher(options.password_cost) {
-    const bool has_users = store->read([](store::Connection& c) {
-        return c.db().execAndGet("SELECT EXISTS (SELECT 1 FROM usr)").getInt() != 0;
-    });
+    const bool has_users = store->read(
+        [](store::Connection& c) { return c.db().execAndGet("SELECT EXISTS (SELECT 1 FROM usr)").getInt() != 0; });
     if (has_users) return;
     first_start = true;
     std::string password;

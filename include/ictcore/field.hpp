@@ -32,7 +32,7 @@ struct Field {
     std::string_view name;
     Member Entity::*member;
     unsigned flags = field::none;
-    int csv_column = -1;          // position in the group CSV format, -1 when not exported
+    int csv_column = -1;           // position in the group CSV format, -1 when not exported
     std::size_t max_length = 255;  // for text fields
 
     constexpr bool has(unsigned f) const { return (flags & f) != 0; }

@@ -30,13 +30,11 @@ struct Describe<StatisticsReport> {
     using F = Field<S, std::int64_t>;
     static constexpr auto fields = std::make_tuple(
         F{"campaign_total", &S::campaign_total, field::computed},
-        F{"campaign_active", &S::campaign_active, field::computed},
-        F{"group_total", &S::group_total, field::computed},
+        F{"campaign_active", &S::campaign_active, field::computed}, F{"group_total", &S::group_total, field::computed},
         F{"contact_total", &S::contact_total, field::computed},
         F{"transmission_total", &S::transmission_total, field::computed},
         F{"transmission_active", &S::transmission_active, field::computed},
-        F{"spool_total", &S::spool_total, field::computed},
-        F{"spool_success", &S::spool_success, field::computed},
+        F{"spool_total", &S::spool_total, field::computed}, F{"spool_success", &S::spool_success, field::computed},
         F{"spool_failed", &S::spool_failed, field::computed});
 };
 

@@ -28,20 +28,20 @@ struct Describe<User> {
     static constexpr std::string_view table = "usr";
     static constexpr std::string_view id = "user_id";
     using U = User;
-    static constexpr auto fields = std::make_tuple(
-        Field<U, std::int64_t>{"user_id", &U::user_id, field::key},
-        Field<U, std::string>{"username", &U::username, field::required | field::unique, -1, 64},
-        Field<U, std::string>{"passwd", &U::passwd, field::required | field::secret, -1, 1024},
-        Field<U, std::optional<std::string>>{"first_name", &U::first_name},
-        Field<U, std::optional<std::string>>{"last_name", &U::last_name},
-        Field<U, std::optional<std::string>>{"phone", &U::phone, field::phone, -1, 32},
-        Field<U, std::optional<std::string>>{"email", &U::email, field::email},
-        Field<U, std::optional<std::string>>{"address", &U::address, field::none, -1, 1024},
-        Field<U, std::optional<std::string>>{"company", &U::company},
-        Field<U, std::optional<std::int64_t>>{"country_id", &U::country_id},
-        Field<U, std::optional<std::int64_t>>{"timezone_id", &U::timezone_id},
-        Field<U, std::int64_t>{"active", &U::active, field::boolean},
-        Field<U, std::int64_t>{"created_by", &U::created_by, field::owner});
+    static constexpr auto fields =
+        std::make_tuple(Field<U, std::int64_t>{"user_id", &U::user_id, field::key},
+                        Field<U, std::string>{"username", &U::username, field::required | field::unique, -1, 64},
+                        Field<U, std::string>{"passwd", &U::passwd, field::required | field::secret, -1, 1024},
+                        Field<U, std::optional<std::string>>{"first_name", &U::first_name},
+                        Field<U, std::optional<std::string>>{"last_name", &U::last_name},
+                        Field<U, std::optional<std::string>>{"phone", &U::phone, field::phone, -1, 32},
+                        Field<U, std::optional<std::string>>{"email", &U::email, field::email},
+                        Field<U, std::optional<std::string>>{"address", &U::address, field::none, -1, 1024},
+                        Field<U, std::optional<std::string>>{"company", &U::company},
+                        Field<U, std::optional<std::int64_t>>{"country_id", &U::country_id},
+                        Field<U, std::optional<std::int64_t>>{"timezone_id", &U::timezone_id},
+                        Field<U, std::int64_t>{"active", &U::active, field::boolean},
+                        Field<U, std::int64_t>{"created_by", &U::created_by, field::owner});
 };
 
 struct Role {
@@ -55,10 +55,10 @@ struct Describe<Role> {
     static constexpr std::string_view entity = "role";
     static constexpr std::string_view table = "role";
     static constexpr std::string_view id = "role_id";
-    static constexpr auto fields = std::make_tuple(
-        Field<Role, std::int64_t>{"role_id", &Role::role_id, field::key},
-        Field<Role, std::string>{"name", &Role::name, field::required | field::unique, -1, 64},
-        Field<Role, std::optional<std::string>>{"description", &Role::description});
+    static constexpr auto fields =
+        std::make_tuple(Field<Role, std::int64_t>{"role_id", &Role::role_id, field::key},
+                        Field<Role, std::string>{"name", &Role::name, field::required | field::unique, -1, 64},
+                        Field<Role, std::optional<std::string>>{"description", &Role::description});
 };
 
 struct Permission {

@@ -33,8 +33,8 @@ std::string read_or_create_secret(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
         randombytes_buf(secret.data(), secret.size());
-        const bool written = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) &&
-                             ::fsync(fd) == 0;
+        const bool written =
+            ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) && ::fsync(fd) == 0;
         ::close(fd);
         if (!written) throw Error(Errc::internal, "cannot write the token key " + file.string());
         return secret;

@@ -65,8 +65,8 @@ void read_records(std::string_view text, const RecordHandler& on_record) {
         }
     }
     if (csv_fini(&parser.p, on_field, on_row_end, &state) != 0) {
-        throw Error(Errc::invalid, fmt::format("malformed CSV at line {}: {}", state.record_line,
-                                               csv_strerror(csv_error(&parser.p))));
+        throw Error(Errc::invalid,
+                    fmt::format("malformed CSV at line {}: {}", state.record_line, csv_strerror(csv_error(&parser.p))));
     }
 }
 

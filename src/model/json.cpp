@@ -6,8 +6,8 @@
 #include <ictcore/statistics.hpp>
 #include <ictcore/user.hpp>
 
-#include <boost/json/stream_parser.hpp>
 #include <fmt/format.h>
+#include <boost/json/stream_parser.hpp>
 
 #include <cmath>
 #include <limits>
@@ -21,12 +21,16 @@ namespace json = boost::json;
 void put(json::object& o, std::string_view key, const std::int64_t& v) { o[key] = v; }
 void put(json::object& o, std::string_view key, const std::string& v) { o[key] = v; }
 void put(json::object& o, std::string_view key, const std::optional<std::int64_t>& v) {
-    if (v) o[key] = *v;
-    else o[key] = nullptr;
+    if (v)
+        o[key] = *v;
+    else
+        o[key] = nullptr;
 }
 void put(json::object& o, std::string_view key, const std::optional<std::string>& v) {
-    if (v) o[key] = *v;
-    else o[key] = nullptr;
+    if (v)
+        o[key] = *v;
+    else
+        o[key] = nullptr;
 }
 
 std::optional<std::int64_t> as_integer(const json::value& v) {
@@ -130,8 +134,8 @@ json::value parse_json(std::string_view text) {
     for (std::size_t i = used; i < text.size(); ++i) {
         const char ch = text[i];
         if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
-            throw Error(Errc::invalid, fmt::format("malformed JSON at {}: unexpected data after the value",
-                                                   position_of(text, i)));
+            throw Error(Errc::invalid,
+                        fmt::format("malformed JSON at {}: unexpected data after the value", position_of(text, i)));
         }
     }
     return p.release();
@@ -144,8 +148,8 @@ json::object parse_json_object(std::string_view text) {
     return std::move(v.get_object());
 }
 
-#define ICTCORE_JSON_INSTANTIATE(E)                     \
-    template json::object to_json<E>(const E&);        \
+#define ICTCORE_JSON_INSTANTIATE(E)             \
+    template json::object to_json<E>(const E&); \
     template void apply_json<E>(E&, const json::object&);
 
 ICTCORE_JSON_INSTANTIATE(Contact)

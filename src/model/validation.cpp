@@ -44,8 +44,8 @@ bool valid_email(std::string_view email) {
 bool valid_username(std::string_view username) {
     if (username.empty() || username.size() > 64) return false;
     for (unsigned char ch : username) {
-        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                        ch == '.' || ch == '_' || ch == '-' || ch == '@';
+        const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                        ch == '_' || ch == '-' || ch == '@';
         if (!ok) return false;
     }
     return true;

@@ -32,8 +32,8 @@ void validate_fields(Entity& value, ValidationMode mode) {
         if (!f.is_input()) return;
         auto& member = value.*(f.member);
         const bool required = mode == ValidationMode::csv_import ? f.csv_column == 0
-                              : f.has(field::secret)               ? mode == ValidationMode::create
-                                                                   : f.has(field::required);
+                              : f.has(field::secret)             ? mode == ValidationMode::create
+                                                                 : f.has(field::required);
         if (detail::is_empty(member)) {
             if (required) throw Error(Errc::invalid, fmt::format("{} is required", f.name));
             return;

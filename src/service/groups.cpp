@@ -27,8 +27,10 @@ struct CsvColumn {
 
 void assign(std::string& member, std::string&& v) { member = std::move(v); }
 void assign(std::optional<std::string>& member, std::string&& v) {
-    if (v.empty()) member.reset();
-    else member = std::move(v);
+    if (v.empty())
+        member.reset();
+    else
+        member = std::move(v);
 }
 std::string_view view(const std::string& v) { return v; }
 std::string_view view(const std::optional<std::string>& v) { return v ? std::string_view(*v) : std::string_view(); }

@@ -139,8 +139,8 @@ void migrate(SQLite::Database& db, int target) {
     if (target < 0) target = latest;
     const int version = current_version(db);
     if (version > latest) {
-        throw Error(Errc::internal, fmt::format("database schema version {} is newer than this ictcore ({})",
-                                                version, latest));
+        throw Error(Errc::internal,
+                    fmt::format("database schema version {} is newer than this ictcore ({})", version, latest));
     }
     for (int v = version + 1; v <= target; ++v) {
         SQLite::Transaction tx(db);

@@ -109,8 +109,9 @@ std::int64_t last_contact_id(Connection& c) {
 }
 
 void link_contacts_after(Connection& c, std::int64_t group_id, std::int64_t after) {
-    exec_pair(c, "INSERT OR IGNORE INTO group_contact (group_id, contact_id) SELECT ?, contact_id FROM contact "
-                 "WHERE contact_id > ?",
+    exec_pair(c,
+              "INSERT OR IGNORE INTO group_contact (group_id, contact_id) SELECT ?, contact_id FROM contact "
+              "WHERE contact_id > ?",
               group_id, after);
 }
 
@@ -122,9 +123,10 @@ StatisticsReport statistics(Connection& c, const Scope& scope) {
     // Campaigns, transmissions and spools arrive with the dispatch engine; until their tables
     // exist there are none to count.
     const std::string owner = scope.owner ? "created_by = ?1" : "1";
-    auto& st = c.cached(fmt::format("SELECT (SELECT COUNT(*) FROM contact_group WHERE {0}), "
-                                    "(SELECT COUNT(*) FROM contact WHERE {0})",
-                                    owner));
+    auto& st =
+        c.cached(fmt::format("SELECT (SELECT COUNT(*) FROM contact_group WHERE {0}), "
+                             "(SELECT COUNT(*) FROM contact WHERE {0})",
+                             owner));
     if (scope.owner) st.bind(1, *scope.owner);
     st.executeStep();
     StatisticsReport r;

@@ -118,7 +118,8 @@ void Store::commit_batch(std::vector<Job*>& batch) {
         db.exec("COMMIT");
     } catch (const std::exception& e) {
         spdlog::error("database commit failed: {}", e.what());
-        commit_error = std::make_exception_ptr(Error(Errc::internal, std::string("database write failed: ") + e.what()));
+        commit_error =
+            std::make_exception_ptr(Error(Errc::internal, std::string("database write failed: ") + e.what()));
         try {
             db.exec("ROLLBACK");
         } catch (...) {

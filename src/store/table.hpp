@@ -48,8 +48,10 @@ inline void bind(SQLite::Statement& st, int i, const std::int64_t& v) { st.bind(
 inline void bind(SQLite::Statement& st, int i, const std::string& v) { st.bind(i, v); }
 template <class T>
 void bind(SQLite::Statement& st, int i, const std::optional<T>& v) {
-    if (v) bind(st, i, *v);
-    else st.bind(i);
+    if (v)
+        bind(st, i, *v);
+    else
+        st.bind(i);
 }
 inline void read(const SQLite::Column& c, std::int64_t& v) { v = c.isNull() ? 0 : c.getInt64(); }
 inline void read(const SQLite::Column& c, std::string& v) { v = c.isNull() ? std::string() : c.getString(); }
@@ -208,8 +210,8 @@ public:
         const std::int64_t total = count.getColumn(0).getInt64();
         count.reset();
 
-        std::string sql = fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {}", select_list(), from, where,
-                                      order_by(q.sort));
+        std::string sql =
+            fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {}", select_list(), from, where, order_by(q.sort));
         if (q.limit || q.offset) {
             sql += " LIMIT ? OFFSET ?";
             binds.emplace_back(q.limit.value_or(-1));

@@ -44,7 +44,8 @@ void rethrow_constraint(const SQLite::Exception& e, std::string_view what) {
     switch (e.getExtendedErrorCode()) {
         case SQLITE_CONSTRAINT_UNIQUE:
         case SQLITE_CONSTRAINT_PRIMARYKEY:
-            throw Error(Errc::invalid, fmt::format("a {} with this {} already exists", what, clashing_columns(e.what())));
+            throw Error(Errc::invalid,
+                        fmt::format("a {} with this {} already exists", what, clashing_columns(e.what())));
         case SQLITE_CONSTRAINT_FOREIGNKEY:
             throw Error(Errc::invalid, fmt::format("{} refers to a row that does not exist", what));
         case SQLITE_CONSTRAINT_NOTNULL:

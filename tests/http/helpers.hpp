@@ -3,8 +3,8 @@
 
 #include "testkit.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -117,7 +117,8 @@ inline std::string check_error(const Response& r, unsigned status) {
     }
     const json::value* code = err->if_contains("code");
     const json::value* message = err->if_contains("message");
-    CHECK_MESSAGE((code && (code->is_int64() || code->is_uint64()) && code->to_number<std::int64_t>() == static_cast<std::int64_t>(r.status)),
+    CHECK_MESSAGE((code && (code->is_int64() || code->is_uint64()) &&
+                   code->to_number<std::int64_t>() == static_cast<std::int64_t>(r.status)),
                   "error.code must equal the HTTP status: " << r.describe());
     CHECK_MESSAGE((message && message->is_string() && !message->as_string().empty()),
                   "error.message must be a non-empty string: " << r.describe());
@@ -133,7 +134,8 @@ inline bool is_true(const Response& r) {
     }
 }
 
-#define CHECK_TRUE_BODY(resp) CHECK_MESSAGE(http_test_helpers::is_true(resp), "expected body `true`: " << (resp).describe())
+#define CHECK_TRUE_BODY(resp) \
+    CHECK_MESSAGE(http_test_helpers::is_true(resp), "expected body `true`: " << (resp).describe())
 
 inline std::string login(const ServerProcess& server, const std::string& user, const std::string& password) {
     Client c = server.client();

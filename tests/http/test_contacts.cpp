@@ -7,9 +7,10 @@
 namespace {
 
 json::object full_contact() {
-    return json::object{{"first_name", "First"},   {"last_name", "Last"},    {"phone", 3001234567},
-                        {"email", "first@example.com"}, {"address", "1 Main St"}, {"custom1", "c1"},
-                        {"custom2", "c 2"},        {"custom3", "c3"},        {"description", "a description"}};
+    return json::object{
+        {"first_name", "First"},         {"last_name", "Last"}, {"phone", 3001234567}, {"email", "first@example.com"},
+        {"address", "1 Main St"},        {"custom1", "c1"},     {"custom2", "c 2"},    {"custom3", "c3"},
+        {"description", "a description"}};
 }
 
 std::int64_t contacts_total(Client& c) {
@@ -116,7 +117,8 @@ TEST_CASE("contacts: validation (phone rules, required fields, types, lengths, e
 
     auto expect_phone_412 = [&](const json::value& phone) {
         CAPTURE(json::serialize(phone));
-        std::string msg = check_error(admin.post("/contacts", json::object{{"first_name", "P"}, {"phone", phone}}), 412);
+        std::string msg =
+            check_error(admin.post("/contacts", json::object{{"first_name", "P"}, {"phone", phone}}), 412);
         CHECK_MESSAGE(contains_ci(msg, "phone"), "the message should name the field: " << msg);
     };
     auto expect_phone_ok = [&](const json::value& phone, const std::string& digits) {
@@ -177,13 +179,13 @@ TEST_CASE("contacts: validation (phone rules, required fields, types, lengths, e
                       412);
     CHECK_MESSAGE(contains_ci(msg, "email"), msg);
     msg = check_error(
-        admin.post("/contacts", json::object{{"first_name", "T"}, {"phone", "3001234567"}, {"description", json::array{}}}),
+        admin.post("/contacts",
+                   json::object{{"first_name", "T"}, {"phone", "3001234567"}, {"description", json::array{}}}),
         412);
     CHECK_MESSAGE(contains_ci(msg, "description"), msg);
     check_error(admin.post("/contacts", json::object{{"first_name", "T"}, {"phone", "3001234567"}, {"custom1", true}}),
                 412);
-    check_error(
-        admin.post("/contacts", json::object{{"first_name", json::object{}}, {"phone", "3001234567"}}), 412);
+    check_error(admin.post("/contacts", json::object{{"first_name", json::object{}}, {"phone", "3001234567"}}), 412);
 
     // e-mail syntax.
     for (const char* bad : {"not-an-email", "a@", "@example.com", "a b@example.com", "a@@example.com"}) {
@@ -202,14 +204,14 @@ TEST_CASE("contacts: validation (phone rules, required fields, types, lengths, e
                  200);
     check_error(admin.post("/contacts", json::object{{"first_name", std::string(256, 'n')}, {"phone", "3001234567"}}),
                 412);
-    CHECK_STATUS(admin.post("/contacts", json::object{{"first_name", "A"},
-                                                      {"phone", "3001234567"},
-                                                      {"address", std::string(1024, 'a')}}),
-                 200);
-    msg = check_error(admin.post("/contacts", json::object{{"first_name", "A"},
-                                                           {"phone", "3001234567"},
-                                                           {"address", std::string(1025, 'a')}}),
-                      412);
+    CHECK_STATUS(
+        admin.post("/contacts",
+                   json::object{{"first_name", "A"}, {"phone", "3001234567"}, {"address", std::string(1024, 'a')}}),
+        200);
+    msg = check_error(
+        admin.post("/contacts",
+                   json::object{{"first_name", "A"}, {"phone", "3001234567"}, {"address", std::string(1025, 'a')}}),
+        412);
     CHECK_MESSAGE(contains_ci(msg, "address"), msg);
 
     // Unicode text survives the round trip.
@@ -223,9 +225,8 @@ TEST_CASE("contacts: validation (phone rules, required fields, types, lengths, e
     CHECK(contacts_total(admin) == valid + 4);
 
     // Failed updates leave the row unchanged.
-    std::int64_t id = create_contact(admin, json::object{{"first_name", "Keep"},
-                                                         {"phone", "3009998888"},
-                                                         {"email", "keep@example.com"}});
+    std::int64_t id = create_contact(
+        admin, json::object{{"first_name", "Keep"}, {"phone", "3009998888"}, {"email", "keep@example.com"}});
     const std::string path = "/contacts/" + std::to_string(id);
     check_error(admin.put(path, json::object{{"phone", "12"}}), 412);
     check_error(admin.put(path, json::object{{"phone", nullptr}}), 412);
@@ -255,19 +256,19 @@ TEST_CASE("contacts: list filters, paging, sorting") {
         const char* email;
     };
     const std::vector<Row> rows = {
-        {"Alice", "Smith", "3001110001", "alice@x.org"},  {"Bob", "Smithers", "3001110002", "bob@x.org"},
-        {"Carol", "Jones", "4441110001", "carol@y.org"},  {"Alicia", "Brown", "5550000123", "alicia@y.org"},
-        {"Dave", "Black", "6660000111", "dave@z.org"},    {"Erin", "White", "7770000222", "erin@z.org"},
-        {"Frank", "Green", "8880000333", "frank@z.org"},  {"Grace", "Gray", "9990000444", "grace@z.org"},
-        {"Heidi", "Stone", "3330000555", "heidi@z.org"},  {"Ivan", "Wood", "2220000666", "ivan@z.org"},
-        {"Judy", "Reed", "1110000777", "judy@z.org"},     {"Ken", "Hill", "1230000888", "ken@z.org"},
+        {"Alice", "Smith", "3001110001", "alice@x.org"}, {"Bob", "Smithers", "3001110002", "bob@x.org"},
+        {"Carol", "Jones", "4441110001", "carol@y.org"}, {"Alicia", "Brown", "5550000123", "alicia@y.org"},
+        {"Dave", "Black", "6660000111", "dave@z.org"},   {"Erin", "White", "7770000222", "erin@z.org"},
+        {"Frank", "Green", "8880000333", "frank@z.org"}, {"Grace", "Gray", "9990000444", "grace@z.org"},
+        {"Heidi", "Stone", "3330000555", "heidi@z.org"}, {"Ivan", "Wood", "2220000666", "ivan@z.org"},
+        {"Judy", "Reed", "1110000777", "judy@z.org"},    {"Ken", "Hill", "1230000888", "ken@z.org"},
     };
     std::vector<std::int64_t> ids;
     for (const auto& row : rows)
-        ids.push_back(create_contact(admin, json::object{{"first_name", row.first},
-                                                         {"last_name", row.last},
-                                                         {"phone", row.phone},
-                                                         {"email", row.email}}));
+        ids.push_back(create_contact(
+            admin,
+            json::object{
+                {"first_name", row.first}, {"last_name", row.last}, {"phone", row.phone}, {"email", row.email}}));
     const auto n = static_cast<std::int64_t>(rows.size());
 
     auto names = [&](const std::string& query, std::int64_t expected_total) {
@@ -388,8 +389,9 @@ TEST_CASE("contacts: concurrent writers and readers") {
                 Client c = server.client(w % 2 == 0);
                 c.set_bearer(token);
                 for (int i = 0; i < per_writer; ++i)
-                    results[w].push_back(c.post("/contacts", json::object{{"first_name", "W" + std::to_string(w)},
-                                                                         {"phone", "300" + std::to_string(1000000 + i)}}));
+                    results[w].push_back(
+                        c.post("/contacts", json::object{{"first_name", "W" + std::to_string(w)},
+                                                         {"phone", "300" + std::to_string(1000000 + i)}}));
             } catch (const std::exception& e) {
                 errors[w] = e.what();
             }
@@ -436,8 +438,10 @@ TEST_CASE("contacts: unknown and non-numeric ids, unknown routes") {
     std::int64_t id = create_contact(admin, "Only", "3001234567");
     std::int64_t group = create_group(admin, "g");
 
-    for (const std::string& target : std::vector<std::string>{"/contacts/999999", "/contacts/0", "/contacts/-1", "/contacts/abc", "/contacts/" + std::to_string(id) + "x",
-          "/contacts/1.5", "/contacts/99999999999999999999999", "/contacts/1e3"}) {
+    for (const std::string& target :
+         std::vector<std::string>{"/contacts/999999", "/contacts/0", "/contacts/-1", "/contacts/abc",
+                                  "/contacts/" + std::to_string(id) + "x", "/contacts/1.5",
+                                  "/contacts/99999999999999999999999", "/contacts/1e3"}) {
         CAPTURE(target);
         check_error(admin.get(target), 404);
         check_error(admin.put(target, json::object{{"first_name", "x"}}), 404);

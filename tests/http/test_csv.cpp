@@ -73,19 +73,19 @@ TEST_CASE("csv: quoting, embedded commas and newlines, header, blank lines, reje
     std::int64_t g = create_group(admin, "imported");
 
     const std::string csv =
-        "phone,first_name,last_name,email,address,custom1,custom2,custom3,description\n"    // 1 header
+        "phone,first_name,last_name,email,address,custom1,custom2,custom3,description\n"                     // 1 header
         "3001000001,\"Smith, John\",Doe,john@example.com,\"12 Main St, Apt 4\",,,,\"He said \"\"hi\"\"\"\n"  // 2
-        "3001000002,Multi,Line,,\"Line one\nLine two\",x,y,z,desc\n"                         // 3-4
-        "\n"                                                                                 // 5 blank
-        "3001000003\n"                                                                       // 6 phone only
-        "12,Bad,Phone\n"                                                                     // 7 rejected
-        "3001000004,Good,After\n"                                                            // 8
-        "\"abc\",Bad,Two\n"                                                                  // 9 rejected
-        "xx,\"Bad\nName\",z\n"                                                               // 10-11 rejected
-        "\n"                                                                                 // 12 blank
-        "\n"                                                                                 // 13 blank
+        "3001000002,Multi,Line,,\"Line one\nLine two\",x,y,z,desc\n"                                         // 3-4
+        "\n"                                                                                                 // 5 blank
+        "3001000003\n"             // 6 phone only
+        "12,Bad,Phone\n"           // 7 rejected
+        "3001000004,Good,After\n"  // 8
+        "\"abc\",Bad,Two\n"        // 9 rejected
+        "xx,\"Bad\nName\",z\n"     // 10-11 rejected
+        "\n"                       // 12 blank
+        "\n"                       // 13 blank
         "\"3001000005\",\"Quoted\",\"Everything\",\"q@example.com\",\"addr\",\"1\",\"2\",\"3\",\"d\"\n"  // 14
-        "3001000006,Last,Row";                                                               // 15, no final newline
+        "3001000006,Last,Row";  // 15, no final newline
 
     Report rep = import_csv(admin, g, csv);
     CHECK(rep.imported == 6);
@@ -126,8 +126,8 @@ TEST_CASE("csv: quoting, embedded commas and newlines, header, blank lines, reje
     CHECK(str_field(*c4, "last_name") == "After");
     const json::object* c5 = by_phone(contacts, "3001000005");
     REQUIRE(c5);
-    CHECK(as_row(*c5) == std::vector<std::string>{"3001000005", "Quoted", "Everything", "q@example.com", "addr", "1",
-                                                  "2", "3", "d"});
+    CHECK(as_row(*c5) ==
+          std::vector<std::string>{"3001000005", "Quoted", "Everything", "q@example.com", "addr", "1", "2", "3", "d"});
     const json::object* c6 = by_phone(contacts, "3001000006");
     REQUIRE(c6);
     CHECK(str_field(*c6, "first_name") == "Last");

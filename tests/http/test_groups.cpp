@@ -102,8 +102,9 @@ TEST_CASE("groups: validation, unknown and non-numeric ids") {
     check_error(admin.put_raw(path, "{"), 412);
     CHECK(str_field(as_object(admin.get(path)), "name") == "valid");
 
-    for (const std::string& target : std::vector<std::string>{"/groups/999999", "/groups/0", "/groups/abc", "/groups/" + std::to_string(g) + "z",
-                                     "/groups/-3", "/groups/99999999999999999999999"}) {
+    for (const std::string& target :
+         std::vector<std::string>{"/groups/999999", "/groups/0", "/groups/abc", "/groups/" + std::to_string(g) + "z",
+                                  "/groups/-3", "/groups/99999999999999999999999"}) {
         CAPTURE(target);
         check_error(admin.get(target), 404);
         check_error(admin.put(target, json::object{{"name", "x"}}), 404);

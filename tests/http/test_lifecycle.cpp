@@ -29,8 +29,8 @@ TEST_CASE("cli: --version, --help, bad options") {
     RunResult bad = run_server_binary({"--no-such-option", "--data", dir.path().string()}, 10s);
     CHECK_MESSAGE((bad.status.exited && bad.status.code != 0), bad.status.describe());
     CHECK_MESSAGE(!(bad.err + bad.out).empty(), "an unknown option should be reported");
-    RunResult bad_value = run_server_binary(
-        {"--listen", "127.0.0.1:0", "--data", dir.path().string(), "--max-body", "lots"}, 10s);
+    RunResult bad_value =
+        run_server_binary({"--listen", "127.0.0.1:0", "--data", dir.path().string(), "--max-body", "lots"}, 10s);
     CHECK_MESSAGE((bad_value.status.exited && bad_value.status.code != 0), bad_value.status.describe());
     {
         ServerProcess running;

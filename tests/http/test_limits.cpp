@@ -25,7 +25,8 @@ std::string contact_body_of_size(std::size_t size) {
 std::string request_head(const std::string& method, const std::string& target, const std::string& auth,
                          std::size_t content_length, bool keep_alive = false) {
     std::string head = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth;
-    if (content_length) head += "Content-Type: application/json\r\nContent-Length: " + std::to_string(content_length) + "\r\n";
+    if (content_length)
+        head += "Content-Type: application/json\r\nContent-Length: " + std::to_string(content_length) + "\r\n";
     if (!keep_alive) head += "Connection: close\r\n";
     return head + "\r\n";
 }
@@ -38,15 +39,15 @@ TEST_CASE("bad input: malformed JSON is 412 with a position, and nothing is stor
     std::int64_t group = create_group(admin, "g");
 
     const std::vector<std::string> malformed = {
-        "{\"first_name\": \"x\", \"phone\": ",       // truncated
+        "{\"first_name\": \"x\", \"phone\": ",                  // truncated
         "{\"first_name\": \"x\", \"phone\": \"3001234567\",}",  // trailing comma
         "{'first_name': 'x', 'phone': '3001234567'}",           // single quotes
         "{\"first_name\": \"x\", \"phone\": \"3001234567\"} trailing",
-        "{\"first_name\": \"x\" \"phone\": \"3001234567\"}",    // missing comma
+        "{\"first_name\": \"x\" \"phone\": \"3001234567\"}",  // missing comma
         "{first_name: \"x\"}",
         "nul",
         "{\"first_name\": \"\xff\xfe\", \"phone\": \"3001234567\"}",  // invalid UTF-8
-        "{\"first_name\": \"x\", \"phone\": \"3001234567\"",       // unterminated object
+        "{\"first_name\": \"x\", \"phone\": \"3001234567\"",          // unterminated object
     };
     for (const auto& body : malformed) {
         CAPTURE(body);
@@ -56,8 +57,8 @@ TEST_CASE("bad input: malformed JSON is 412 with a position, and nothing is stor
                       "the message should say where parsing stopped: " << msg);
     }
     // Not an object.
-    for (const std::string body : {"[]", "[{\"first_name\":\"x\",\"phone\":\"3001234567\"}]", "\"text\"", "42", "null",
-                                   "true"}) {
+    for (const std::string body :
+         {"[]", "[{\"first_name\":\"x\",\"phone\":\"3001234567\"}]", "\"text\"", "42", "null", "true"}) {
         CAPTURE(body);
         check_error(admin.post_raw("/contacts", body), 412);
     }
@@ -150,7 +151,8 @@ TEST_CASE("limits: garbage and oversized requests do not take the server down") 
         raw.send(bytes);
         auto res = raw.read_until_close(5s);
         CHECK_MESSAGE(res.closed, "server should answer and/or close the connection: " << res.data.substr(0, 200));
-        CHECK_MESSAGE(res.data.rfind("HTTP/1.1 2", 0) != 0, "garbage must not be answered 2xx: " << res.data.substr(0, 200));
+        CHECK_MESSAGE(res.data.rfind("HTTP/1.1 2", 0) != 0,
+                      "garbage must not be answered 2xx: " << res.data.substr(0, 200));
     };
     garbage("GARBAGE\r\n\r\n");
     garbage(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(300, '\0'));  // a TLS hello
@@ -190,9 +192,10 @@ TEST_CASE("timeouts: stalled and slow clients are disconnected while others are 
         Response r = admin.get("/statistics");
         auto served_after = Clock::now() - start;
         CHECK_STATUS(r, 200);
-        CHECK_MESSAGE(served_after < 900ms, "normal request took "
-                                                << std::chrono::duration_cast<std::chrono::milliseconds>(served_after).count()
-                                                << " ms while other clients stalled");
+        CHECK_MESSAGE(served_after < 900ms,
+                      "normal request took "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(served_after).count()
+                          << " ms while other clients stalled");
         for (auto& s : stalled) {
             auto res = s.read_until_close(6s);
             auto since_start = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
@@ -206,8 +209,8 @@ TEST_CASE("timeouts: stalled and slow clients are disconnected while others are 
 
     SUBCASE("a header trickled one byte at a time is still cut off") {
         RawConnection slow(server.port());
-        const std::string head = "GET /statistics HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + "X-Padding: " +
-                                 std::string(100, 'p') + "\r\n\r\n";
+        const std::string head = "GET /statistics HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                                 "X-Padding: " + std::string(100, 'p') + "\r\n\r\n";
         auto start = Clock::now();
         bool cut = false;
         for (char ch : head) {

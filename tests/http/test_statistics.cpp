@@ -4,9 +4,9 @@
 
 namespace {
 
-const std::vector<std::string> keys = {"campaign_total",      "campaign_active", "group_total",
-                                       "contact_total",       "transmission_total", "transmission_active",
-                                       "spool_total",         "spool_success",   "spool_failed"};
+const std::vector<std::string> keys = {"campaign_total", "campaign_active",    "group_total",
+                                       "contact_total",  "transmission_total", "transmission_active",
+                                       "spool_total",    "spool_success",      "spool_failed"};
 
 json::object stats(Client& c) {
     Response r = c.get("/statistics");

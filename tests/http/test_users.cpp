@@ -76,10 +76,17 @@ TEST_CASE("users: create, read, list, update, delete") {
     Client admin = admin_client(server);
     std::int64_t admin_id = user_id_of(admin, "admin");
 
-    json::object alice{{"username", "alice"},        {"passwd", "alice-pass-1"},   {"first_name", "Alice"},
-                       {"last_name", "Liddell"},     {"phone", 3001234567},        {"email", "alice@example.com"},
-                       {"address", "1 Rabbit Hole"}, {"company", "Wonder Ltd"},    {"country_id", 1},
-                       {"timezone_id", 2},           {"active", 1}};
+    json::object alice{{"username", "alice"},
+                       {"passwd", "alice-pass-1"},
+                       {"first_name", "Alice"},
+                       {"last_name", "Liddell"},
+                       {"phone", 3001234567},
+                       {"email", "alice@example.com"},
+                       {"address", "1 Rabbit Hole"},
+                       {"company", "Wonder Ltd"},
+                       {"country_id", 1},
+                       {"timezone_id", 2},
+                       {"active", 1}};
     std::int64_t alice_id = created_id(admin.post("/users", alice), "user_id");
     CHECK(alice_id != admin_id);
 
@@ -206,7 +213,8 @@ TEST_CASE("users: validation and unknown ids") {
     CHECK(before == 2);
 
     // Duplicate username is a validation error (412), not a 500.
-    std::string msg = check_error(admin.post("/users", json::object{{"username", "dora"}, {"passwd", "other-pass"}}), 412);
+    std::string msg =
+        check_error(admin.post("/users", json::object{{"username", "dora"}, {"passwd", "other-pass"}}), 412);
     CHECK_MESSAGE(contains_ci(msg, "username"), msg);
     // Missing or empty required fields.
     msg = check_error(admin.post("/users", json::object{{"passwd", "x-pass-123"}}), 412);
@@ -234,7 +242,8 @@ TEST_CASE("users: validation and unknown ids") {
     check_error(admin.post_raw("/users", "[\"username\", \"passwd\"]"), 412);
     // Unknown role on create.
     {
-        Response r = admin.post("/users", json::object{{"username", "norole"}, {"passwd", "x-pass-123"}, {"role_id", 999999}});
+        Response r =
+            admin.post("/users", json::object{{"username", "norole"}, {"passwd", "x-pass-123"}, {"role_id", 999999}});
         CHECK_MESSAGE((r.status == 404 || r.status == 412), r.describe());
     }
     CHECK(users_total() == before);
@@ -374,7 +383,8 @@ TEST_CASE("users: a plain user, self-service, role and permission grants") {
     check_error(client_as(server, "bob", "bob-pass-1").get("/users"), 403);
 
     // A user created with role admin.
-    r = admin.post("/users", json::object{{"username", "root2"}, {"passwd", "root2-pass"}, {"role_id", cat.admin_role}});
+    r = admin.post("/users",
+                   json::object{{"username", "root2"}, {"passwd", "root2-pass"}, {"role_id", cat.admin_role}});
     REQUIRE_STATUS(r, 200);
     CHECK_STATUS(client_as(server, "root2", "root2-pass").get("/users"), 200);
 

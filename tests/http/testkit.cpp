@@ -1,6 +1,7 @@
 // The only translation unit of the HTTP tests that includes Boost.Beast / Asio.
 #include "testkit.hpp"
 
+#include <doctest/doctest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,7 +13,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <doctest/doctest.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -86,7 +86,8 @@ Response to_response(std::string request, const http::response<http::string_body
     out.request = std::move(request);
     out.status = res.result_int();
     out.reason = std::string(res.reason());
-    for (const auto& field : res) out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    for (const auto& field : res)
+        out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     out.body = res.body();
     out.keep_alive = res.keep_alive();
     return out;
@@ -345,7 +346,9 @@ void Client::set_bearer(const std::string& token) { impl_->auth = {{"Authorizati
 void Client::set_basic(const std::string& user, const std::string& password) {
     impl_->auth = {{"Authorization", "Basic " + base64(user + ":" + password)}};
 }
-void Client::set_auth_header(std::string name, std::string value) { impl_->auth = {{std::move(name), std::move(value)}}; }
+void Client::set_auth_header(std::string name, std::string value) {
+    impl_->auth = {{std::move(name), std::move(value)}};
+}
 void Client::clear_auth() { impl_->auth.clear(); }
 int Client::connections_opened() const { return impl_->connections; }
 
@@ -424,11 +427,11 @@ RawConnection::ReadResult RawConnection::read_until_close(std::chrono::milliseco
         bool timed_out = false;
         std::size_t n = 0;
         auto ec = run_until(impl_->ioc, impl_->socket, deadline, timed_out, [&](auto handler) {
-            impl_->socket.async_read_some(net::buffer(chunk),
-                                          [&n, handler = std::move(handler)](beast::error_code e, std::size_t got) mutable {
-                                              n = got;
-                                              handler(e, got);
-                                          });
+            impl_->socket.async_read_some(
+                net::buffer(chunk), [&n, handler = std::move(handler)](beast::error_code e, std::size_t got) mutable {
+                    n = got;
+                    handler(e, got);
+                });
         });
         out.data.append(chunk, n);
         if (timed_out) break;
@@ -566,9 +569,9 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
         status_ = wait_pid(pid_, 5s);
         ::close(stdout_fd_);
         stdout_fd_ = -1;
-        throw std::runtime_error("ictcore-server (" + server_binary().string() + ") did not start: " + failure +
-                                 "; " + status_->describe() + "\n--- stdout ---\n" + tail(out_) +
-                                 "\n--- stderr ---\n" + tail(read_file(log_path_)));
+        throw std::runtime_error("ictcore-server (" + server_binary().string() + ") did not start: " + failure + "; " +
+                                 status_->describe() + "\n--- stdout ---\n" + tail(out_) + "\n--- stderr ---\n" +
+                                 tail(read_file(log_path_)));
     }
     drainer_ = std::thread([this] {
         char buf[4096];
@@ -588,7 +591,7 @@ ServerProcess::~ServerProcess() {
     if (!status_) {
         ExitStatus st = stop(10s);
         CHECK_MESSAGE(st.ok(), "ictcore-server did not exit cleanly on SIGTERM: " << st.describe() << "\n"
-                                                                                   << tail(output()));
+                                                                                  << tail(output()));
     }
     if (drainer_.joinable()) drainer_.join();
     if (stdout_fd_ >= 0) ::close(stdout_fd_);

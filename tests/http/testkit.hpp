@@ -100,8 +100,8 @@ public:
     bool send(std::string_view bytes);
 
     struct ReadResult {
-        std::string data;       // everything received (including bytes buffered earlier)
-        bool closed = false;    // the peer closed (EOF or reset) before the timeout
+        std::string data;     // everything received (including bytes buffered earlier)
+        bool closed = false;  // the peer closed (EOF or reset) before the timeout
         std::chrono::milliseconds elapsed{0};
     };
     // Reads until the peer closes the connection or `timeout` passes.

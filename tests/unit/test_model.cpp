@@ -76,8 +76,7 @@ TEST_CASE("decoding and validation errors name the field") {
     CHECK(message_of([&] { parse_json_object("{} x"); }).find("unexpected data") != std::string::npos);
     CHECK(message_of([&] { parse_json_object("[1,2]"); }) == "the request body must be a JSON object");
     User u;
-    CHECK(message_of([&] { apply_json(u, parse_json_object(R"({"active":"yes"})")); }) ==
-          "active must be an integer");
+    CHECK(message_of([&] { apply_json(u, parse_json_object(R"({"active":"yes"})")); }) == "active must be an integer");
 }
 
 TEST_CASE("passwords are input only") {

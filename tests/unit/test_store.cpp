@@ -69,7 +69,8 @@ TEST_CASE("concurrent writers are all committed, a failing job alone is undone")
             });
         }
         for (auto& th : threads) th.join();
-        const auto count = s.read([](store::Connection& c) { return c.db().execAndGet("SELECT COUNT(*) FROM t").getInt(); });
+        const auto count =
+            s.read([](store::Connection& c) { return c.db().execAndGet("SELECT COUNT(*) FROM t").getInt(); });
         CHECK(count == 8 * 45);
     }
     CHECK(failures == 8 * 5);
