@@ -59,7 +59,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 if ! command -v curl >/dev/null 2>&1; then
     echo "run.sh: curl is missing: it is a Debian package (apt-get install curl);" \
-         "scripts/install-deps --bench installs only wrk and sqlite3" >&2
+         "scripts/install-deps --bench installs it" >&2
     missing=1
 fi
 command -v awk >/dev/null 2>&1 || { echo "run.sh: awk is missing" >&2; missing=1; }
