@@ -172,6 +172,45 @@ std::optional<std::int64_t> integer_field(const json::object& body, std::string_
     throw Error(Errc::invalid, std::string(key) + " must be an integer");
 }
 
+// ---- Entity routes ---------------------------------------------------------------------
+
+// POST <collection>: decodes the body into a new entity and answers {"<id>": N}. `prepare`
+// may drop keys the guide's examples carry but that are not input (such as "id").
+template <class Entity, class Service>
+void add_create_route(Router& router, Service& service, const std::string& collection,
+                      void (*prepare)(json::object&) = nullptr) {
+    router.add("POST", collection, [&service, prepare](const Request& request, const Principal& who) {
+        json::object body = ictcore::parse_json_object(request.body);
+        if (prepare) prepare(body);
+        Entity entity;
+        ictcore::apply_json(entity, body);
+        return id_response(ictcore::Describe<Entity>::id, service.create(who, std::move(entity)));
+    });
+}
+
+// GET <collection> (streamed list), and GET, PUT and DELETE <collection>/{<id>}.
+template <class Entity, class Service>
+void add_item_routes(Router& router, Service& service, const std::string& collection,
+                     void (*prepare)(json::object&) = nullptr) {
+    const std::string item = collection + "/{" + std::string(ictcore::Describe<Entity>::id) + "}";
+    router.add("GET", collection, [&service](const Request& request, const Principal& who) {
+        return list_response(service.list(who, list_query(request)));
+    });
+    router.add("GET", item, [&service](const Request& request, const Principal& who) {
+        return entity_response(service.get(who, request.params.at(0)));
+    });
+    router.add("PUT", item, [&service, prepare](const Request& request, const Principal& who) {
+        json::object body = ictcore::parse_json_object(request.body);
+        if (prepare) prepare(body);
+        return entity_response(
+            service.update(who, request.params.at(0), [&body](Entity& entity) { ictcore::apply_json(entity, body); }));
+    });
+    router.add("DELETE", item, [&service](const Request& request, const Principal& who) {
+        service.remove(who, request.params.at(0));
+        return true_response();
+    });
+}
+
 // ---- Authentication --------------------------------------------------------------------
 
 Response login(ictcore::Core& core, const Request& request) {
@@ -209,27 +248,8 @@ void add_statistics_routes(Router& router, ictcore::Core& core) {
 // ---- Contacts --------------------------------------------------------------------------
 
 void add_contact_routes(Router& router, ictcore::Core& core) {
-    router.add("POST", "/contacts", [&core](const Request& request, const Principal& who) {
-        const json::object body = ictcore::parse_json_object(request.body);
-        ictcore::Contact contact;
-        ictcore::apply_json(contact, body);
-        return id_response("contact_id", core.contacts().create(who, std::move(contact)));
-    });
-    router.add("GET", "/contacts", [&core](const Request& request, const Principal& who) {
-        return list_response(core.contacts().list(who, list_query(request)));
-    });
-    router.add("GET", "/contacts/{contact_id}", [&core](const Request& request, const Principal& who) {
-        return entity_response(core.contacts().get(who, request.params.at(0)));
-    });
-    router.add("PUT", "/contacts/{contact_id}", [&core](const Request& request, const Principal& who) {
-        const json::object body = ictcore::parse_json_object(request.body);
-        return entity_response(core.contacts().update(
-            who, request.params.at(0), [&body](ictcore::Contact& contact) { ictcore::apply_json(contact, body); }));
-    });
-    router.add("DELETE", "/contacts/{contact_id}", [&core](const Request& request, const Principal& who) {
-        core.contacts().remove(who, request.params.at(0));
-        return true_response();
-    });
+    add_create_route<ictcore::Contact>(router, core.contacts(), "/contacts");
+    add_item_routes<ictcore::Contact>(router, core.contacts(), "/contacts");
     router.add("PUT", "/contacts/{contact_id}/link/{group_id}", [&core](const Request& request, const Principal& who) {
         return entity_response(core.contacts().link(who, request.params.at(0), request.params.at(1)));
     });
@@ -242,30 +262,10 @@ void add_contact_routes(Router& router, ictcore::Core& core) {
 // ---- Groups ----------------------------------------------------------------------------
 
 void add_group_routes(Router& router, ictcore::Core& core) {
-    router.add("POST", "/groups", [&core](const Request& request, const Principal& who) {
-        json::object body = ictcore::parse_json_object(request.body);
-        // The guide's example body carries "id"; ids are assigned by the store.
-        body.erase("id");
-        ictcore::Group group;
-        ictcore::apply_json(group, body);
-        return id_response("group_id", core.groups().create(who, std::move(group)));
-    });
-    router.add("GET", "/groups", [&core](const Request& request, const Principal& who) {
-        return list_response(core.groups().list(who, list_query(request)));
-    });
-    router.add("GET", "/groups/{group_id}", [&core](const Request& request, const Principal& who) {
-        return entity_response(core.groups().get(who, request.params.at(0)));
-    });
-    router.add("PUT", "/groups/{group_id}", [&core](const Request& request, const Principal& who) {
-        json::object body = ictcore::parse_json_object(request.body);
-        body.erase("id");
-        return entity_response(core.groups().update(
-            who, request.params.at(0), [&body](ictcore::Group& group) { ictcore::apply_json(group, body); }));
-    });
-    router.add("DELETE", "/groups/{group_id}", [&core](const Request& request, const Principal& who) {
-        core.groups().remove(who, request.params.at(0));
-        return true_response();
-    });
+    // The guide's example bodies carry "id"; ids are assigned by the store.
+    auto drop_id = [](json::object& body) { body.erase("id"); };
+    add_create_route<ictcore::Group>(router, core.groups(), "/groups", drop_id);
+    add_item_routes<ictcore::Group>(router, core.groups(), "/groups", drop_id);
     router.add("GET", "/groups/{group_id}/contacts", [&core](const Request& request, const Principal& who) {
         return list_response(core.groups().contacts(who, request.params.at(0), list_query(request)));
     });
@@ -318,21 +318,7 @@ void add_user_routes(Router& router, ictcore::Core& core) {
         ictcore::apply_json(user, body);
         return id_response("user_id", core.users().create(who, std::move(user), role_id));
     });
-    router.add("GET", "/users", [&core](const Request& request, const Principal& who) {
-        return list_response(core.users().list(who, list_query(request)));
-    });
-    router.add("GET", "/users/{user_id}", [&core](const Request& request, const Principal& who) {
-        return entity_response(core.users().get(who, request.params.at(0)));
-    });
-    router.add("PUT", "/users/{user_id}", [&core](const Request& request, const Principal& who) {
-        const json::object body = ictcore::parse_json_object(request.body);
-        return entity_response(core.users().update(who, request.params.at(0),
-                                                   [&body](ictcore::User& user) { ictcore::apply_json(user, body); }));
-    });
-    router.add("DELETE", "/users/{user_id}", [&core](const Request& request, const Principal& who) {
-        core.users().remove(who, request.params.at(0));
-        return true_response();
-    });
+    add_item_routes<ictcore::User>(router, core.users(), "/users");
     router.add("PUT", "/users/{user_id}/roles/{role_id}", [&core](const Request& request, const Principal& who) {
         return entity_response(core.users().add_role(who, request.params.at(0), request.params.at(1)));
     });
