@@ -273,7 +273,6 @@ void add_group_routes(Router& router, ictcore::Core& core) {
     // CSV bodies come with any content type (browsers and curl label files differently).
     router.add("POST", "/groups/{group_id}/csv",
                [&core](const Request& request, const Principal& who) {
-                   if (request.body.empty()) throw Error(Errc::length_required, "CSV body is required");
                    const ictcore::ImportReport report =
                        core.groups().import_csv(who, request.params.at(0), request.body);
                    json::array rejections;

@@ -94,8 +94,7 @@ CoreState::CoreState(Options opts)
       store(open_store(options)),
       signer(options.data_dir / "token.key"),
       hasher(options.password_cost) {
-    const bool has_users = store->read(
-        [](store::Connection& c) { return c.db().execAndGet("SELECT EXISTS (SELECT 1 FROM usr)").getInt() != 0; });
+    const bool has_users = store->read([](store::Connection& c) { return store::any_user(c); });
     if (has_users) return;
     first_start = true;
     std::string password;

@@ -5,6 +5,12 @@
 
 namespace ictcore::store {
 
+bool any_user(Connection& c) {
+    auto& st = c.cached("SELECT EXISTS (SELECT 1 FROM usr)");
+    st.executeStep();
+    return st.getColumn(0).getInt() != 0;
+}
+
 std::optional<Credentials> credentials_by_username(Connection& c, std::string_view username) {
     auto& st = c.cached("SELECT user_id, passwd, active FROM usr WHERE username = ?");
     st.bind(1, std::string(username));

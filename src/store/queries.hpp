@@ -15,6 +15,9 @@
 
 namespace ictcore::store {
 
+// False on a new database, before the first start has created `admin`.
+bool any_user(Connection& c);
+
 struct Credentials {
     std::int64_t user_id = 0;
     std::string password_hash;
