@@ -340,6 +340,15 @@ void add_user_routes(Router& router, ictcore::Core& core) {
                [&core](const Request&, const Principal& who) { return array_response(core.users().permissions(who)); });
 }
 
+// ---- Messages ------------------------------------------------------------------------
+
+void add_message_routes(Router& router, ictcore::Core& core) {
+    add_create_route<ictcore::Text>(router, core.texts(), "/messages/texts");
+    add_item_routes<ictcore::Text>(router, core.texts(), "/messages/texts");
+    add_create_route<ictcore::Template>(router, core.templates(), "/messages/templates");
+    add_item_routes<ictcore::Template>(router, core.templates(), "/messages/templates");
+}
+
 }  // namespace
 
 void add_routes(Router& router, ictcore::Core& core) {
@@ -348,6 +357,7 @@ void add_routes(Router& router, ictcore::Core& core) {
     add_contact_routes(router, core);
     add_group_routes(router, core);
     add_user_routes(router, core);
+    add_message_routes(router, core);
 }
 
 }  // namespace ictcore::server

@@ -126,6 +126,8 @@ Auth& Core::auth() { return state_->auth; }
 Users& Core::users() { return state_->users; }
 Contacts& Core::contacts() { return state_->contacts; }
 Groups& Core::groups() { return state_->groups; }
+Texts& Core::texts() { return state_->texts; }
+Templates& Core::templates() { return state_->templates; }
 Statistics& Core::statistics() { return state_->statistics; }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }

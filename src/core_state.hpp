@@ -61,6 +61,8 @@ struct CoreState {
     Users users{*this};
     Contacts contacts{*this};
     Groups groups{*this};
+    Texts texts{*this};
+    Templates templates{*this};
     Statistics statistics{*this};
 
     static store::Scope scope_of(const Principal& who) {

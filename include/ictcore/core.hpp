@@ -5,6 +5,7 @@
 #include <ictcore/auth.hpp>
 #include <ictcore/contacts.hpp>
 #include <ictcore/groups.hpp>
+#include <ictcore/messages.hpp>
 #include <ictcore/statistics.hpp>
 #include <ictcore/users.hpp>
 
@@ -39,6 +40,8 @@ public:
     Users& users();
     Contacts& contacts();
     Groups& groups();
+    Texts& texts();
+    Templates& templates();
     Statistics& statistics();
 
     // The admin password this Core generated on first start, if it generated one.

@@ -3,6 +3,7 @@
 #include <ictcore/error.hpp>
 #include <ictcore/group.hpp>
 #include <ictcore/json.hpp>
+#include <ictcore/message.hpp>
 #include <ictcore/statistics.hpp>
 #include <ictcore/user.hpp>
 
@@ -158,5 +159,7 @@ ICTCORE_JSON_INSTANTIATE(User)
 ICTCORE_JSON_INSTANTIATE(Role)
 ICTCORE_JSON_INSTANTIATE(Permission)
 ICTCORE_JSON_INSTANTIATE(StatisticsReport)
+ICTCORE_JSON_INSTANTIATE(Text)
+ICTCORE_JSON_INSTANTIATE(Template)
 
 }  // namespace ictcore

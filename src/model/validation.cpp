@@ -5,6 +5,7 @@
 
 #include <ictcore/contact.hpp>
 #include <ictcore/group.hpp>
+#include <ictcore/message.hpp>
 #include <ictcore/user.hpp>
 
 namespace ictcore {
@@ -63,5 +64,7 @@ template void validate<Group>(Group&, bool);
 template void validate<User>(User&, bool);
 template void validate<Role>(Role&, bool);
 template void validate<Permission>(Permission&, bool);
+template void validate<Text>(Text&, bool);
+template void validate<Template>(Template&, bool);
 
 }  // namespace ictcore

@@ -1,11 +1,13 @@
 // EntityService<E>: the generic create/read/update/delete/list with permission and owner checks.
 #include <ictcore/entity_service.hpp>
 
+#include "model/derive.hpp"
 #include "model/validation_impl.hpp"
 #include "service/service_support.hpp"
 
 #include <ictcore/contact.hpp>
 #include <ictcore/group.hpp>
+#include <ictcore/message.hpp>
 #include <ictcore/user.hpp>
 
 namespace ictcore {
@@ -16,6 +18,7 @@ template <class Entity>
 std::int64_t EntityService<Entity>::create(const Principal& who, Entity value) {
     who.require(permission<Entity>("create"));
     model::validate_fields(value, model::ValidationMode::create);
+    model::derive(value);
     service::set_owner(value, who.user_id());
     return state_.store->write([&](store::Connection& c) { return store::Table<Entity>::insert(c, value); });
 }
@@ -38,6 +41,7 @@ Entity EntityService<Entity>::update(const Principal& who, std::int64_t id,
         change(after);
         service::keep_protected(after, before);
         model::validate_fields(after, model::ValidationMode::update);
+        model::derive(after);
         store::Table<Entity>::update(c, after);
         return service::find_or_throw<Entity>(c, id, scope);
     });
@@ -61,5 +65,7 @@ Cursor<Entity> EntityService<Entity>::list(const Principal& who, const ListQuery
 template class EntityService<Contact>;
 template class EntityService<Group>;
 template class EntityService<User>;
+template class EntityService<Text>;
+template class EntityService<Template>;
 
 }  // namespace ictcore

@@ -120,10 +120,39 @@ void v2_contacts_groups(SQLite::Database& db) {
     )sql");
 }
 
+void v3_texts_templates(SQLite::Database& db) {
+    db.exec(R"sql(
+        CREATE TABLE text (
+            text_id     INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL,
+            data        TEXT NOT NULL,
+            type        TEXT,
+            description TEXT,
+            length      INTEGER NOT NULL,
+            encoding    TEXT NOT NULL,
+            parts       INTEGER NOT NULL,
+            created_by  INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX text_owner ON text(created_by);
+        CREATE TABLE template (
+            template_id INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL,
+            description TEXT,
+            subject     TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            body_alt    TEXT,
+            type        TEXT,
+            created_by  INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX template_owner ON template(created_by);
+    )sql");
+}
+
 const std::vector<std::function<void(SQLite::Database&)>>& migrations() {
     static const std::vector<std::function<void(SQLite::Database&)>> all = {
         v1_users_roles_permissions,
         v2_contacts_groups,
+        v3_texts_templates,
     };
     return all;
 }

@@ -159,13 +159,13 @@ public:
         }
     }
 
-    // Writes every input column of `e` back to its row. Secret columns are written only when
-    // set, since reads never load them.
+    // Writes every column of `e` but its key and owner back to its row (derived read-only
+    // columns included). Secret columns are written only when set, since reads never load them.
     static void update(Connection& c, const Entity& e) {
         std::string sets;
         std::vector<std::function<void(SQLite::Statement&, int)>> binders;
         for_each_field<Entity>([&](const auto& f) {
-            if (!f.is_input()) return;
+            if (!f.is_column() || f.has(field::key | field::owner)) return;
             if (f.has(field::secret) && column_empty(e.*(f.member))) return;
             sets += fmt::format("{}{} = ?", sets.empty() ? "" : ", ", f.name);
             binders.push_back([&e, &f](SQLite::Statement& st, int i) { column::bind(st, i, e.*(f.member)); });
