@@ -157,9 +157,11 @@ void HttpSession::on_header(error_code ec) {
     }
 
     const Router::Match match = context_.router().match(request_.method, request_.path);
-    const bool upload = match.route != nullptr && match.route->options.body_kind == BodyKind::upload;
+    const BodyKind kind = match.route != nullptr ? match.route->options.body_kind : BodyKind::json;
     run_inline_ = match.route != nullptr && Router::runs_inline(*match.route, request_);
-    const std::uint64_t limit = upload ? context_.options().max_import : context_.options().max_body;
+    const std::uint64_t limit = kind == BodyKind::upload  ? context_.options().max_import
+                                : kind == BodyKind::media ? context_.options().max_media
+                                                          : context_.options().max_body;
     if (const auto length = parser_->content_length(); length && *length > limit) {
         reject(413, fmt::format("request body is larger than {} bytes", limit), true);
         return;

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_option("--max-body", server.max_body, "largest JSON request body, in bytes")->capture_default_str();
     app.add_option("--max-import", server.max_import, "largest CSV import body, in bytes")->capture_default_str();
+    app.add_option("--max-media", server.max_media, "largest media upload (document, recording, attachment), in bytes")
+        ->capture_default_str();
     app.add_option("--max-connections", server.max_connections, "open connections beyond which new ones are closed")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
             options.admin_password = password;
         }
         options.password_cost = costs.at(password_cost);
+        options.max_media_bytes = server.max_media;
 
         // Declared before the server so it is destroyed after it: handlers use it until the
         // server's worker pool has been joined.

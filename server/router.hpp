@@ -19,6 +19,7 @@ namespace ictcore::server {
 enum class BodyKind {
     json,    // small JSON documents (or nothing): --max-body
     upload,  // raw bulk data such as CSV imports: --max-import
+    media,   // message media files: --max-media
 };
 
 class Router {

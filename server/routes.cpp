@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <ictcore/error.hpp>
 #include <ictcore/json.hpp>
 #include <limits>
@@ -342,11 +343,70 @@ void add_user_routes(Router& router, ictcore::Core& core) {
 
 // ---- Messages ------------------------------------------------------------------------
 
+// The upload's declared type and file name (Content-Disposition filename, else ?name=).
+ictcore::Upload upload_of(const Request& request) {
+    ictcore::Upload upload;
+    upload.bytes = request.body;
+    upload.content_type = std::string(request.header("Content-Type").value_or(""));
+    if (const auto disposition = request.header("Content-Disposition")) {
+        const auto at = disposition->find("filename=");
+        if (at != std::string_view::npos) {
+            std::string_view name = disposition->substr(at + 9);
+            name = name.substr(0, name.find(';'));
+            if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+            upload.file_name = std::string(name);
+        }
+    }
+    if (upload.file_name.empty()) {
+        for (const auto& [key, value] : request.query) {
+            if (key == "name") upload.file_name = value;
+        }
+    }
+    return upload;
+}
+
+// Streams a stored media file in chunks, with its type and file name.
+Response file_response(const ictcore::MediaFile& file) {
+    auto in = std::make_shared<std::ifstream>(file.path, std::ios::binary);
+    if (!*in) throw Error(Errc::not_found, "the media file is gone");
+    Response response;
+    response.content_type = file.content_type;
+    response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file.file_name + "\"");
+    response.stream = [in](std::string& chunk) {
+        const std::size_t start = chunk.size();
+        chunk.resize(start + Response::chunk_size);
+        in->read(chunk.data() + start, static_cast<std::streamsize>(Response::chunk_size));
+        chunk.resize(start + static_cast<std::size_t>(in->gcount()));
+        return static_cast<bool>(*in);
+    };
+    return response;
+}
+
+// PUT|GET <collection>/{id}/media.
+template <class Entity, class Service>
+void add_media_routes(Router& router, Service& service, const std::string& collection) {
+    const std::string media = collection + "/{" + std::string(ictcore::Describe<Entity>::id) + "}/media";
+    router.add("PUT", media,
+               [&service](const Request& request, const Principal& who) {
+                   const std::int64_t id = request.params.at(0);
+                   service.put_media(who, id, upload_of(request));
+                   return id_response(ictcore::Describe<Entity>::id, id);
+               },
+               {.needs_auth = true, .body_kind = BodyKind::media, .read_only = false});
+    router.add("GET", media, [&service](const Request& request, const Principal& who) {
+        return file_response(service.media(who, request.params.at(0)));
+    });
+}
+
 void add_message_routes(Router& router, ictcore::Core& core) {
     add_create_route<ictcore::Text>(router, core.texts(), "/messages/texts");
     add_item_routes<ictcore::Text>(router, core.texts(), "/messages/texts");
     add_create_route<ictcore::Template>(router, core.templates(), "/messages/templates");
     add_item_routes<ictcore::Template>(router, core.templates(), "/messages/templates");
+    add_media_routes<ictcore::Template>(router, core.templates(), "/messages/templates");
+    add_create_route<ictcore::Recording>(router, core.recordings(), "/messages/recordings");
+    add_item_routes<ictcore::Recording>(router, core.recordings(), "/messages/recordings");
+    add_media_routes<ictcore::Recording>(router, core.recordings(), "/messages/recordings");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ struct ServerOptions {
     unsigned workers = 32;                       // run handlers, which may block on the database
     std::size_t max_body = 1024 * 1024;          // JSON request bodies
     std::size_t max_import = 256 * 1024 * 1024;  // upload bodies (CSV import)
+    std::size_t max_media = 20 * 1024 * 1024;    // media bodies (documents, recordings, attachments)
     std::size_t max_connections = 4096;
     std::chrono::seconds header_timeout{10};
     std::chrono::seconds body_timeout{60};    // also bounds each write to the client

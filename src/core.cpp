@@ -93,7 +93,8 @@ CoreState::CoreState(Options opts)
     : options(std::move(opts)),
       store(open_store(options)),
       signer(options.data_dir / "token.key"),
-      hasher(options.password_cost) {
+      hasher(options.password_cost),
+      media(options.data_dir / "media") {
     const bool has_users = store->read([](store::Connection& c) { return store::any_user(c); });
     if (has_users) return;
     first_start = true;
@@ -128,6 +129,7 @@ Contacts& Core::contacts() { return state_->contacts; }
 Groups& Core::groups() { return state_->groups; }
 Texts& Core::texts() { return state_->texts; }
 Templates& Core::templates() { return state_->templates; }
+Recordings& Core::recordings() { return state_->recordings; }
 Statistics& Core::statistics() { return state_->statistics; }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }

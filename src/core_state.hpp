@@ -3,6 +3,7 @@
 
 #include "auth/password_hasher.hpp"
 #include "auth/token_signer.hpp"
+#include "media/media_store.hpp"
 #include "store/store.hpp"
 #include "store/table.hpp"
 
@@ -54,6 +55,7 @@ struct CoreState {
     auth::TokenSigner signer;
     auth::PasswordHasher hasher;
     PrincipalCache principals;
+    media::MediaStore media;
     std::optional<std::string> generated_admin_password;
     bool first_start = false;
 
@@ -63,6 +65,7 @@ struct CoreState {
     Groups groups{*this};
     Texts texts{*this};
     Templates templates{*this};
+    Recordings recordings{*this};
     Statistics statistics{*this};
 
     static store::Scope scope_of(const Principal& who) {

@@ -27,6 +27,8 @@ struct Options {
     // Password for the `admin` user created on first start; generated when empty.
     std::optional<std::string> admin_password;
     PasswordCost password_cost = PasswordCost::interactive;
+    // Largest media upload (documents, recordings, template attachments).
+    std::uint64_t max_media_bytes = 20 * 1024 * 1024;
 };
 
 class Core {
@@ -42,6 +44,7 @@ public:
     Groups& groups();
     Texts& texts();
     Templates& templates();
+    Recordings& recordings();
     Statistics& statistics();
 
     // The admin password this Core generated on first start, if it generated one.

@@ -53,7 +53,9 @@ struct Template {
     std::string subject;
     std::string body;
     std::optional<std::string> body_alt;
-    std::optional<std::string> type;  // file extension of the attachment, set when it is uploaded
+    std::optional<std::string> type;             // extension of the attachment, set by its upload
+    std::optional<std::string> attachment;       // the attachment's original file name
+    std::optional<std::string> attachment_type;  // and its content type
     std::int64_t created_by = 0;
 };
 
@@ -71,6 +73,35 @@ struct Describe<Template> {
                         Field<T, std::string>{"body", &T::body, field::required, -1, 512 * 1024},
                         Field<T, std::optional<std::string>>{"body_alt", &T::body_alt, field::none, -1, 512 * 1024},
                         Field<T, std::optional<std::string>>{"type", &T::type, field::readonly, -1, 16},
+                        Field<T, std::optional<std::string>>{"attachment", &T::attachment, field::readonly},
+                        Field<T, std::optional<std::string>>{"attachment_type", &T::attachment_type, field::readonly},
+                        Field<T, std::int64_t>{"created_by", &T::created_by, field::owner});
+};
+
+// A voice recording. Its media (WAV or MP3) is kept as uploaded and converted to the
+// telephony format, 8 kHz mono 16-bit PCM WAV; `type` is the upload's extension and `length`
+// the duration in seconds, both set by the upload.
+struct Recording {
+    std::int64_t recording_id = 0;
+    std::string name;
+    std::optional<std::string> description;
+    std::optional<std::string> type;
+    double length = 0;
+    std::int64_t created_by = 0;
+};
+
+template <>
+struct Describe<Recording> {
+    static constexpr std::string_view entity = "recording";
+    static constexpr std::string_view table = "recording";
+    static constexpr std::string_view id = "recording_id";
+    using T = Recording;
+    static constexpr auto fields =
+        std::make_tuple(Field<T, std::int64_t>{"recording_id", &T::recording_id, field::key},
+                        Field<T, std::string>{"name", &T::name, field::required},
+                        Field<T, std::optional<std::string>>{"description", &T::description, field::none, -1, 1024},
+                        Field<T, std::optional<std::string>>{"type", &T::type, field::readonly, -1, 16},
+                        Field<T, double>{"length", &T::length, field::readonly},
                         Field<T, std::int64_t>{"created_by", &T::created_by, field::owner});
 };
 

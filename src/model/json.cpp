@@ -21,6 +21,7 @@ namespace json = boost::json;
 
 void put(json::object& o, std::string_view key, const std::int64_t& v) { o[key] = v; }
 void put(json::object& o, std::string_view key, const std::string& v) { o[key] = v; }
+void put(json::object& o, std::string_view key, const double& v) { o[key] = v; }
 void put(json::object& o, std::string_view key, const std::optional<std::int64_t>& v) {
     if (v)
         o[key] = *v;
@@ -52,6 +53,12 @@ void take(std::int64_t& out, const json::value& v, std::string_view name, const 
     auto n = as_integer(v);
     if (!n) throw Error(Errc::invalid, fmt::format("{} must be an integer", name));
     out = *n;
+}
+
+template <class Flags>
+void take(double& out, const json::value& v, std::string_view name, const Flags&) {
+    if (!v.is_number()) throw Error(Errc::invalid, fmt::format("{} must be a number", name));
+    out = v.to_number<double>();
 }
 
 template <class Flags>
@@ -161,5 +168,6 @@ ICTCORE_JSON_INSTANTIATE(Permission)
 ICTCORE_JSON_INSTANTIATE(StatisticsReport)
 ICTCORE_JSON_INSTANTIATE(Text)
 ICTCORE_JSON_INSTANTIATE(Template)
+ICTCORE_JSON_INSTANTIATE(Recording)
 
 }  // namespace ictcore

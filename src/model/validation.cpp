@@ -66,5 +66,6 @@ template void validate<Role>(Role&, bool);
 template void validate<Permission>(Permission&, bool);
 template void validate<Text>(Text&, bool);
 template void validate<Template>(Template&, bool);
+template void validate<Recording>(Recording&, bool);
 
 }  // namespace ictcore

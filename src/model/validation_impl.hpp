@@ -14,6 +14,9 @@ namespace detail {
 inline bool is_empty(const std::string& v) { return v.empty(); }
 inline bool is_empty(const std::optional<std::string>& v) { return !v || v->empty(); }
 inline bool is_empty(const std::int64_t&) { return false; }
+inline bool is_empty(const double&) { return false; }
+inline std::string* text_of(double&) { return nullptr; }
+inline const std::int64_t* number_of(const double&) { return nullptr; }
 inline bool is_empty(const std::optional<std::int64_t>& v) { return !v; }
 
 inline std::string* text_of(std::string& v) { return &v; }

@@ -67,5 +67,6 @@ template class EntityService<Group>;
 template class EntityService<User>;
 template class EntityService<Text>;
 template class EntityService<Template>;
+template class EntityService<Recording>;
 
 }  // namespace ictcore

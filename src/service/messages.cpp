@@ -1,12 +1,161 @@
-// Messages services: the generic entity operations plus template rendering.
+// Messages services: template rendering and attachments, recordings and their conversion.
+// Media work (sniffing, converting) happens before the write transaction, so a slow upload
+// never holds up other writers; the row is updated only once the files are in place.
 #include <ictcore/messages.hpp>
 
 #include "core_state.hpp"
+#include "media/audio.hpp"
+#include "media/sniff.hpp"
+#include "service/service_support.hpp"
+
+#include <algorithm>
+#include <array>
 
 namespace ictcore {
 
+namespace {
+
+void check_upload(const Upload& upload, std::uint64_t limit) {
+    if (upload.bytes.empty()) throw Error(Errc::length_required, "the media body is empty");
+    if (upload.bytes.size() > limit) {
+        throw Error(Errc::too_large, fmt::format("media larger than {} bytes", limit));
+    }
+}
+
+// The declared type without parameters, lower-cased.
+std::string mime_of(std::string_view declared) {
+    declared = declared.substr(0, declared.find(';'));
+    while (!declared.empty() && declared.back() == ' ') declared.remove_suffix(1);
+    std::string out(declared);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+// A declared type says nothing when it is absent or generic; otherwise it must agree with the
+// bytes, so a client that sends the wrong file learns it at once.
+void check_declared(const Upload& upload, const media::Sniffed& sniffed,
+                    std::initializer_list<std::string_view> accepted) {
+    const std::string mime = mime_of(upload.content_type);
+    if (mime.empty() || mime == "application/octet-stream") return;
+    if (std::find(accepted.begin(), accepted.end(), mime) != accepted.end()) return;
+    throw Error(Errc::unsupported_media,
+                fmt::format("the body was declared {} but its content is {}", mime, sniffed.content_type));
+}
+
+// Printable ASCII without quotes, backslashes or path separators: safe to keep and to put in a
+// Content-Disposition header.
+std::string safe_file_name(std::string_view name, std::string_view fallback) {
+    if (const auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+    std::string out;
+    for (char c : name.substr(0, 128)) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == '_' || c == ' ' || c == '(' || c == ')';
+        out += ok ? c : '_';
+    }
+    if (out.empty() || out.find_first_not_of(". ") == std::string::npos) return std::string(fallback);
+    return out;
+}
+
+std::string extension_of(std::string_view file_name) {
+    const auto dot = file_name.rfind('.');
+    if (dot == std::string_view::npos || dot + 1 == file_name.size() || file_name.size() - dot > 9) return {};
+    std::string ext(file_name.substr(dot + 1));
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+MediaFile existing_file(const std::filesystem::path& path, std::string content_type, std::string file_name,
+                        std::string_view missing) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) throw Error(Errc::not_found, std::string(missing));
+    return MediaFile{path, std::move(content_type), std::move(file_name), size};
+}
+
+constexpr std::string_view templates_dir = "templates";
+constexpr std::string_view recordings_dir = "recordings";
+
+}  // namespace
+
 RenderedEmail Templates::render(const Principal& who, std::int64_t template_id, std::int64_t contact_id) {
     return ictcore::render(get(who, template_id), state_.contacts.get(who, contact_id));
+}
+
+Template Templates::put_media(const Principal& who, std::int64_t template_id, const Upload& upload) {
+    who.require("template_update");
+    check_upload(upload, state_.options.max_media_bytes);
+    get(who, template_id);  // ownership, before anything is written
+    const auto sniffed = media::sniff(upload.bytes);
+    auto file = state_.media.write_temp(templates_dir, upload.bytes);
+    state_.media.commit(file, templates_dir, template_id, "attachment");
+
+    std::string ext = extension_of(upload.file_name);
+    if (ext.empty()) ext = sniffed.extension;
+    const std::string name = safe_file_name(upload.file_name, ext.empty() ? "attachment" : "attachment." + ext);
+    std::string type = mime_of(upload.content_type);
+    if (type.empty()) type = sniffed.content_type.empty() ? "application/octet-stream" : sniffed.content_type;
+    const auto scope = detail::CoreState::scope_of(who);
+    return state_.store->write([&](store::Connection& c) {
+        auto t = service::find_or_throw<Template>(c, template_id, scope);
+        t.type = ext.empty() ? std::nullopt : std::optional<std::string>(ext);
+        t.attachment = name;
+        t.attachment_type = type;
+        store::Table<Template>::update(c, t);
+        return t;
+    });
+}
+
+MediaFile Templates::media(const Principal& who, std::int64_t template_id) {
+    const Template t = get(who, template_id);
+    const auto missing = fmt::format("template {} has no attachment", template_id);
+    if (!t.attachment) throw Error(Errc::not_found, missing);
+    return existing_file(state_.media.path(templates_dir, template_id, "attachment"),
+                         t.attachment_type.value_or("application/octet-stream"), *t.attachment, missing);
+}
+
+void Templates::remove(const Principal& who, std::int64_t template_id) {
+    EntityService<Template>::remove(who, template_id);
+    state_.media.remove_all(templates_dir, template_id);
+}
+
+Recording Recordings::put_media(const Principal& who, std::int64_t recording_id, const Upload& upload) {
+    who.require("recording_update");
+    check_upload(upload, state_.options.max_media_bytes);
+    get(who, recording_id);  // ownership, before anything is written
+    const auto sniffed = media::sniff(upload.bytes);
+    if (sniffed.extension == "wav") {
+        check_declared(upload, sniffed, {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"});
+    } else if (sniffed.extension == "mp3") {
+        check_declared(upload, sniffed, {"audio/mpeg", "audio/mp3", "audio/x-mp3"});
+    } else {
+        throw Error(Errc::unsupported_media, "a recording must be a WAV or MP3 file");
+    }
+    auto original = state_.media.write_temp(recordings_dir, upload.bytes);
+    auto converted = state_.media.temp(recordings_dir);
+    const media::AudioInfo info = media::convert_to_telephony_wav(original.path(), converted.path());
+    state_.media.commit(original, recordings_dir, recording_id, "original");
+    state_.media.commit(converted, recordings_dir, recording_id, "wav");
+
+    const auto scope = detail::CoreState::scope_of(who);
+    return state_.store->write([&](store::Connection& c) {
+        auto r = service::find_or_throw<Recording>(c, recording_id, scope);
+        r.type = sniffed.extension;
+        r.length = info.seconds;
+        store::Table<Recording>::update(c, r);
+        return r;
+    });
+}
+
+MediaFile Recordings::media(const Principal& who, std::int64_t recording_id) {
+    const Recording r = get(who, recording_id);
+    return existing_file(state_.media.path(recordings_dir, recording_id, "wav"), "audio/wav",
+                         fmt::format("recording-{}.wav", r.recording_id),
+                         fmt::format("recording {} has no media yet", recording_id));
+}
+
+void Recordings::remove(const Principal& who, std::int64_t recording_id) {
+    EntityService<Recording>::remove(who, recording_id);
+    state_.media.remove_all(recordings_dir, recording_id);
 }
 
 }  // namespace ictcore

@@ -120,7 +120,7 @@ void v2_contacts_groups(SQLite::Database& db) {
     )sql");
 }
 
-void v3_texts_templates(SQLite::Database& db) {
+void v3_messages(SQLite::Database& db) {
     db.exec(R"sql(
         CREATE TABLE text (
             text_id     INTEGER PRIMARY KEY,
@@ -142,9 +142,20 @@ void v3_texts_templates(SQLite::Database& db) {
             body        TEXT NOT NULL,
             body_alt    TEXT,
             type        TEXT,
+            attachment  TEXT,
+            attachment_type TEXT,
             created_by  INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
         );
         CREATE INDEX template_owner ON template(created_by);
+        CREATE TABLE recording (
+            recording_id INTEGER PRIMARY KEY,
+            name         TEXT NOT NULL,
+            description  TEXT,
+            type         TEXT,
+            length       REAL NOT NULL DEFAULT 0,
+            created_by   INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX recording_owner ON recording(created_by);
     )sql");
 }
 
@@ -152,7 +163,7 @@ const std::vector<std::function<void(SQLite::Database&)>>& migrations() {
     static const std::vector<std::function<void(SQLite::Database&)>> all = {
         v1_users_roles_permissions,
         v2_contacts_groups,
-        v3_texts_templates,
+        v3_messages,
     };
     return all;
 }

@@ -46,6 +46,7 @@ inline void bind_all(SQLite::Statement& st, const std::vector<BindValue>& values
 namespace column {
 inline void bind(SQLite::Statement& st, int i, const std::int64_t& v) { st.bind(i, v); }
 inline void bind(SQLite::Statement& st, int i, const std::string& v) { st.bind(i, v); }
+inline void bind(SQLite::Statement& st, int i, const double& v) { st.bind(i, v); }
 template <class T>
 void bind(SQLite::Statement& st, int i, const std::optional<T>& v) {
     if (v)
@@ -55,6 +56,7 @@ void bind(SQLite::Statement& st, int i, const std::optional<T>& v) {
 }
 inline void read(const SQLite::Column& c, std::int64_t& v) { v = c.isNull() ? 0 : c.getInt64(); }
 inline void read(const SQLite::Column& c, std::string& v) { v = c.isNull() ? std::string() : c.getString(); }
+inline void read(const SQLite::Column& c, double& v) { v = c.isNull() ? 0.0 : c.getDouble(); }
 inline void read(const SQLite::Column& c, std::optional<std::int64_t>& v) {
     v = c.isNull() ? std::nullopt : std::optional<std::int64_t>(c.getInt64());
 }
@@ -276,6 +278,7 @@ private:
     static bool column_empty(const std::string& v) { return v.empty(); }
     static bool column_empty(const std::optional<std::string>& v) { return !v || v->empty(); }
     static bool column_empty(const std::int64_t&) { return false; }
+    static bool column_empty(const double&) { return false; }
     static bool column_empty(const std::optional<std::int64_t>& v) { return !v; }
     static std::int64_t value_of(const std::int64_t& v) { return v; }
     static std::int64_t value_of(const std::optional<std::int64_t>& v) { return v.value_or(0); }
@@ -286,7 +289,10 @@ private:
                 if (f.name != key || !f.is_output() || f.has(field::computed)) return;
                 const auto col = fmt::format("{}.{}", D::table, f.name);
                 using T = std::decay_t<decltype(std::declval<Entity>().*(f.member))>;
-                if constexpr (column::is_integer<T>) {
+                if constexpr (std::is_same_v<T, double>) {
+                    where += fmt::format(" AND {} = ?", col);
+                    binds.emplace_back(std::string(value));
+                } else if constexpr (column::is_integer<T>) {
                     auto n = parse_int64(value);
                     if (!n) throw Error(Errc::invalid, fmt::format("filter {} must be an integer", key));
                     where += fmt::format(" AND {} = ?", col);
