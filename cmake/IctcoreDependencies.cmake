@@ -9,6 +9,9 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
+pkg_check_modules(TIFF REQUIRED IMPORTED_TARGET libtiff-4>=4.5)  # 4.5: per-handle error handlers
+pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
+find_package(JPEG REQUIRED)
 
 # libcsv ships neither a pkg-config file nor a CMake config.
 find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)

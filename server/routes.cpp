@@ -404,6 +404,9 @@ void add_message_routes(Router& router, ictcore::Core& core) {
     add_create_route<ictcore::Template>(router, core.templates(), "/messages/templates");
     add_item_routes<ictcore::Template>(router, core.templates(), "/messages/templates");
     add_media_routes<ictcore::Template>(router, core.templates(), "/messages/templates");
+    add_create_route<ictcore::Document>(router, core.documents(), "/messages/documents");
+    add_item_routes<ictcore::Document>(router, core.documents(), "/messages/documents");
+    add_media_routes<ictcore::Document>(router, core.documents(), "/messages/documents");
     add_create_route<ictcore::Recording>(router, core.recordings(), "/messages/recordings");
     add_item_routes<ictcore::Recording>(router, core.recordings(), "/messages/recordings");
     add_media_routes<ictcore::Recording>(router, core.recordings(), "/messages/recordings");

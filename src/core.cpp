@@ -130,6 +130,7 @@ Groups& Core::groups() { return state_->groups; }
 Texts& Core::texts() { return state_->texts; }
 Templates& Core::templates() { return state_->templates; }
 Recordings& Core::recordings() { return state_->recordings; }
+Documents& Core::documents() { return state_->documents; }
 Statistics& Core::statistics() { return state_->statistics; }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }

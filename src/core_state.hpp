@@ -66,6 +66,7 @@ struct CoreState {
     Texts texts{*this};
     Templates templates{*this};
     Recordings recordings{*this};
+    Documents documents{*this};
     Statistics statistics{*this};
 
     static store::Scope scope_of(const Principal& who) {

@@ -45,6 +45,7 @@ public:
     Texts& texts();
     Templates& templates();
     Recordings& recordings();
+    Documents& documents();
     Statistics& statistics();
 
     // The admin password this Core generated on first start, if it generated one.

@@ -105,6 +105,39 @@ struct Describe<Recording> {
                         Field<T, std::int64_t>{"created_by", &T::created_by, field::owner});
 };
 
+// A fax document. Its media (PDF, TIFF, PNG or JPEG) is kept as uploaded and converted to a
+// fax-ready TIFF (ITU T.6, 1728 px wide, 204x196 dpi, one page per page); `type` is the
+// upload's extension, the other read-only fields describe the fax TIFF.
+struct Document {
+    std::int64_t document_id = 0;
+    std::string name;
+    std::optional<std::string> description;
+    std::optional<std::string> type;
+    std::int64_t pages = 0;
+    std::int64_t size_x = 0;  // width in pixels
+    double resolution_x = 0;  // dpi
+    double resolution_y = 0;  // dpi
+    std::int64_t created_by = 0;
+};
+
+template <>
+struct Describe<Document> {
+    static constexpr std::string_view entity = "document";
+    static constexpr std::string_view table = "document";
+    static constexpr std::string_view id = "document_id";
+    using T = Document;
+    static constexpr auto fields =
+        std::make_tuple(Field<T, std::int64_t>{"document_id", &T::document_id, field::key},
+                        Field<T, std::string>{"name", &T::name, field::required},
+                        Field<T, std::optional<std::string>>{"description", &T::description, field::none, -1, 1024},
+                        Field<T, std::optional<std::string>>{"type", &T::type, field::readonly, -1, 16},
+                        Field<T, std::int64_t>{"pages", &T::pages, field::readonly},
+                        Field<T, std::int64_t>{"size_x", &T::size_x, field::readonly},
+                        Field<T, double>{"resolution_x", &T::resolution_x, field::readonly},
+                        Field<T, double>{"resolution_y", &T::resolution_y, field::readonly},
+                        Field<T, std::int64_t>{"created_by", &T::created_by, field::owner});
+};
+
 // A template made concrete for one contact.
 struct RenderedEmail {
     std::string subject;   // placeholders replaced; line breaks from contact data removed

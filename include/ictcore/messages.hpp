@@ -28,6 +28,21 @@ public:
     void remove(const Principal& who, std::int64_t template_id);
 };
 
+class Documents : public EntityService<Document> {
+public:
+    using EntityService::EntityService;
+
+    // Accepts PDF, TIFF, PNG or JPEG, checked by content; keeps the original and stores the fax
+    // TIFF (and, for images, a PDF of it); fills type, pages, size_x and the resolutions.
+    // Errors as for recordings; nothing is stored then.
+    Document put_media(const Principal& who, std::int64_t document_id, const Upload& upload);
+    // The document as PDF: the original when it was one, else made from the fax TIFF.
+    MediaFile media(const Principal& who, std::int64_t document_id);
+    // The fax-ready TIFF, for gateways; Error(not_found) before an upload.
+    MediaFile fax_tiff(const Principal& who, std::int64_t document_id);
+    void remove(const Principal& who, std::int64_t document_id);
+};
+
 class Recordings : public EntityService<Recording> {
 public:
     using EntityService::EntityService;

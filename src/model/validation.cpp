@@ -67,5 +67,6 @@ template void validate<Permission>(Permission&, bool);
 template void validate<Text>(Text&, bool);
 template void validate<Template>(Template&, bool);
 template void validate<Recording>(Recording&, bool);
+template void validate<Document>(Document&, bool);
 
 }  // namespace ictcore

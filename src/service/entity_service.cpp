@@ -68,5 +68,6 @@ template class EntityService<User>;
 template class EntityService<Text>;
 template class EntityService<Template>;
 template class EntityService<Recording>;
+template class EntityService<Document>;
 
 }  // namespace ictcore

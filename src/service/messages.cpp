@@ -5,6 +5,7 @@
 
 #include "core_state.hpp"
 #include "media/audio.hpp"
+#include "media/fax.hpp"
 #include "media/sniff.hpp"
 #include "service/service_support.hpp"
 
@@ -74,6 +75,7 @@ MediaFile existing_file(const std::filesystem::path& path, std::string content_t
 
 constexpr std::string_view templates_dir = "templates";
 constexpr std::string_view recordings_dir = "recordings";
+constexpr std::string_view documents_dir = "documents";
 
 }  // namespace
 
@@ -116,6 +118,66 @@ MediaFile Templates::media(const Principal& who, std::int64_t template_id) {
 void Templates::remove(const Principal& who, std::int64_t template_id) {
     EntityService<Template>::remove(who, template_id);
     state_.media.remove_all(templates_dir, template_id);
+}
+
+Document Documents::put_media(const Principal& who, std::int64_t document_id, const Upload& upload) {
+    who.require("document_update");
+    check_upload(upload, state_.options.max_media_bytes);
+    get(who, document_id);  // ownership, before anything is written
+    const auto sniffed = media::sniff(upload.bytes);
+    if (sniffed.extension == "pdf") {
+        check_declared(upload, sniffed, {"application/pdf", "application/x-pdf"});
+    } else if (sniffed.extension == "tif") {
+        check_declared(upload, sniffed, {"image/tiff", "image/tif"});
+    } else if (sniffed.extension == "png") {
+        check_declared(upload, sniffed, {"image/png"});
+    } else if (sniffed.extension == "jpg") {
+        check_declared(upload, sniffed, {"image/jpeg", "image/jpg", "image/pjpeg"});
+    } else {
+        throw Error(Errc::unsupported_media, "a document must be a PDF, TIFF, PNG or JPEG file");
+    }
+    auto original = state_.media.write_temp(documents_dir, upload.bytes);
+    auto tiff = state_.media.temp(documents_dir);
+    auto pdf = state_.media.temp(documents_dir);
+    const media::FaxInfo info = media::convert_to_fax(original.path(), sniffed.extension, tiff.path(), pdf.path());
+    state_.media.commit(tiff, documents_dir, document_id, "tif");
+    if (sniffed.extension == "pdf") {
+        state_.media.commit(original, documents_dir, document_id, "pdf");
+    } else {
+        state_.media.commit(pdf, documents_dir, document_id, "pdf");
+        state_.media.commit(original, documents_dir, document_id, "original");
+    }
+
+    const auto scope = detail::CoreState::scope_of(who);
+    return state_.store->write([&](store::Connection& c) {
+        auto d = service::find_or_throw<Document>(c, document_id, scope);
+        d.type = sniffed.extension;
+        d.pages = info.pages;
+        d.size_x = info.width;
+        d.resolution_x = info.x_resolution;
+        d.resolution_y = info.y_resolution;
+        store::Table<Document>::update(c, d);
+        return d;
+    });
+}
+
+MediaFile Documents::media(const Principal& who, std::int64_t document_id) {
+    get(who, document_id);
+    return existing_file(state_.media.path(documents_dir, document_id, "pdf"), "application/pdf",
+                         fmt::format("document-{}.pdf", document_id),
+                         fmt::format("document {} has no media yet", document_id));
+}
+
+MediaFile Documents::fax_tiff(const Principal& who, std::int64_t document_id) {
+    get(who, document_id);
+    return existing_file(state_.media.path(documents_dir, document_id, "tif"), "image/tiff",
+                         fmt::format("document-{}.tif", document_id),
+                         fmt::format("document {} has no media yet", document_id));
+}
+
+void Documents::remove(const Principal& who, std::int64_t document_id) {
+    EntityService<Document>::remove(who, document_id);
+    state_.media.remove_all(documents_dir, document_id);
 }
 
 Recording Recordings::put_media(const Principal& who, std::int64_t recording_id, const Upload& upload) {

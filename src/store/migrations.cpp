@@ -156,6 +156,18 @@ void v3_messages(SQLite::Database& db) {
             created_by   INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
         );
         CREATE INDEX recording_owner ON recording(created_by);
+        CREATE TABLE document (
+            document_id  INTEGER PRIMARY KEY,
+            name         TEXT NOT NULL,
+            description  TEXT,
+            type         TEXT,
+            pages        INTEGER NOT NULL DEFAULT 0,
+            size_x       INTEGER NOT NULL DEFAULT 0,
+            resolution_x REAL NOT NULL DEFAULT 0,
+            resolution_y REAL NOT NULL DEFAULT 0,
+            created_by   INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX document_owner ON document(created_by);
     )sql");
 }
 
