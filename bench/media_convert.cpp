@@ -1,10 +1,12 @@
 // bench-media-convert: how long media conversions take and how much memory they need.
-// Converts a generated 60-second 44.1 kHz stereo 16-bit WAV to the telephony format and
-// prints the time, the realtime factor and the peak RSS. No target yet (issue: "print the
+// Converts a generated 60-second 44.1 kHz stereo 16-bit WAV to the telephony format, and a
+// generated 10-page PDF to a fax TIFF, and prints the times and peak RSS (Ghostscript runs as
+// a child process: its peak is reported separately). No target yet (issue: "print the
 // figures"); run by hand, never in CI.
 //
 //   bench-media-convert [--seconds N] [--dir DIR]
 #include "media/audio.hpp"
+#include "media/fax.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -47,6 +50,48 @@ void write_tone_wav(const std::filesystem::path& path, std::uint32_t rate, std::
                                                  3000 * std::sin(2 * M_PI * 1230.0 * i / rate));
         for (std::uint32_t c = 0; c < channels; ++c) put_le(out, static_cast<std::uint16_t>(s), 2);
     }
+}
+
+// A valid PDF of `pages` A4 pages, each with a few filled shapes and a line of text.
+std::string make_pdf(int pages) {
+    std::vector<std::string> objects{"<< /Type /Catalog /Pages 2 0 R >>", "",
+                                     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
+    std::string kids;
+    for (int p = 0; p < pages; ++p) {
+        const int page = static_cast<int>(objects.size()) + 1;
+        kids += std::to_string(page) + " 0 R ";
+        std::string content = "BT /F1 24 Tf 72 760 Td (Fax page " + std::to_string(p + 1) + ") Tj ET ";
+        for (int r = 0; r < 12; ++r)
+            content += std::to_string(72 + r * 30) + " " + std::to_string(100 + r * 40) + " 200 20 re f ";
+        objects.push_back(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+            "/Contents " +
+            std::to_string(page + 1) + " 0 R >>");
+        objects.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream");
+    }
+    objects[1] = "<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>";
+    std::string pdf = "%PDF-1.4\n";
+    std::vector<std::size_t> offsets;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+        offsets.push_back(pdf.size());
+        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
+    }
+    const std::size_t xref = pdf.size();
+    pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
+    for (auto off : offsets) {
+        char line[32];
+        std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
+        pdf += line;
+    }
+    pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
+           std::to_string(xref) + "\n%%EOF\n";
+    return pdf;
+}
+
+double children_peak_rss_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
 double peak_rss_mb() {
@@ -80,6 +125,16 @@ int main(int argc, char** argv) {
         std::cout << "wav_seconds=" << info.seconds << " input_mb=" << std::filesystem::file_size(wav) / 1e6
                   << " convert_seconds=" << elapsed << " realtime_factor=" << info.seconds / elapsed
                   << " peak_rss_mb_before=" << rss_before << " peak_rss_mb=" << peak_rss_mb() << "\n";
+
+        const auto pdf = dir / "in.pdf";
+        std::ofstream(pdf, std::ios::binary) << make_pdf(10);
+        const auto pdf_start = std::chrono::steady_clock::now();
+        const auto fax = ictcore::media::convert_to_fax(pdf, "pdf", dir / "out.tif", dir / "out.pdf");
+        const double pdf_elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - pdf_start).count();
+        std::cout << "pdf_pages=" << fax.pages << " fax_width=" << fax.width << " convert_seconds=" << pdf_elapsed
+                  << " seconds_per_page=" << pdf_elapsed / fax.pages
+                  << " tiff_kb=" << std::filesystem::file_size(dir / "out.tif") / 1024
+                  << " peak_rss_mb=" << peak_rss_mb() << " ghostscript_peak_rss_mb=" << children_peak_rss_mb() << "\n";
     } catch (const std::exception& e) {
         std::cerr << "bench-media-convert: " << e.what() << "\n";
         status = 1;
