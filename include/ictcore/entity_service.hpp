@@ -17,6 +17,8 @@ struct CoreState;
 template <class Entity>
 class EntityService {
 public:
+    using EntityType = Entity;
+
     explicit EntityService(detail::CoreState& state) : state_(state) {}
 
     // Validates and stores a new row owned by the caller; returns its id.

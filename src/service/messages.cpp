@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 namespace ictcore {
 
@@ -35,7 +36,7 @@ std::string mime_of(std::string_view declared) {
 // A declared type says nothing when it is absent or generic; otherwise it must agree with the
 // bytes, so a client that sends the wrong file learns it at once.
 void check_declared(const Upload& upload, const media::Sniffed& sniffed,
-                    std::initializer_list<std::string_view> accepted) {
+                    const std::vector<std::string_view>& accepted) {
     const std::string mime = mime_of(upload.content_type);
     if (mime.empty() || mime == "application/octet-stream") return;
     if (std::find(accepted.begin(), accepted.end(), mime) != accepted.end()) return;
@@ -73,6 +74,56 @@ MediaFile existing_file(const std::filesystem::path& path, std::string content_t
     return MediaFile{path, std::move(content_type), std::move(file_name), size};
 }
 
+// The formats a kind of message accepts: an extension as sniffed, and the declared types that
+// agree with it.
+struct Format {
+    std::string_view extension;
+    std::vector<std::string_view> declared;
+};
+
+const std::vector<Format> document_formats = {
+    {"pdf", {"application/pdf", "application/x-pdf"}},
+    {"tif", {"image/tiff", "image/tif"}},
+    {"png", {"image/png"}},
+    {"jpg", {"image/jpeg", "image/jpg", "image/pjpeg"}},
+};
+const std::vector<Format> recording_formats = {
+    {"wav", {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}},
+    {"mp3", {"audio/mpeg", "audio/mp3", "audio/x-mp3"}},
+};
+
+// What the upload is, if it is one of `formats` and agrees with its declared type.
+media::Sniffed accept(const Upload& upload, const std::vector<Format>& formats, std::string_view refusal) {
+    auto sniffed = media::sniff(upload.bytes);
+    for (const auto& format : formats) {
+        if (format.extension != sniffed.extension) continue;
+        check_declared(upload, sniffed, format.declared);
+        return sniffed;
+    }
+    throw Error(Errc::unsupported_media, std::string(refusal));
+}
+
+// Permission, size and ownership checks every media upload makes before writing anything.
+template <class Service>
+void check_uploader(Service& service, const detail::CoreState& state, const Principal& who, std::int64_t id,
+                    const Upload& upload) {
+    who.require(service::permission<typename Service::EntityType>("update"));
+    check_upload(upload, state.options.max_media_bytes);
+    service.get(who, id);
+}
+
+// Stores what an upload learnt about its message (type, length, pages...) in the row.
+template <class Entity, class Fill>
+Entity store_media_fields(detail::CoreState& state, const Principal& who, std::int64_t id, Fill fill) {
+    const auto scope = detail::CoreState::scope_of(who);
+    return state.store->write([&](store::Connection& c) {
+        auto row = service::find_or_throw<Entity>(c, id, scope);
+        fill(row);
+        store::Table<Entity>::update(c, row);
+        return row;
+    });
+}
+
 constexpr std::string_view templates_dir = "templates";
 constexpr std::string_view recordings_dir = "recordings";
 constexpr std::string_view documents_dir = "documents";
@@ -84,9 +135,7 @@ RenderedEmail Templates::render(const Principal& who, std::int64_t template_id, 
 }
 
 Template Templates::put_media(const Principal& who, std::int64_t template_id, const Upload& upload) {
-    who.require("template_update");
-    check_upload(upload, state_.options.max_media_bytes);
-    get(who, template_id);  // ownership, before anything is written
+    check_uploader(*this, state_, who, template_id, upload);
     const auto sniffed = media::sniff(upload.bytes);
     auto file = state_.media.write_temp(templates_dir, upload.bytes);
     state_.media.commit(file, templates_dir, template_id, "attachment");
@@ -96,14 +145,10 @@ Template Templates::put_media(const Principal& who, std::int64_t template_id, co
     const std::string name = safe_file_name(upload.file_name, ext.empty() ? "attachment" : "attachment." + ext);
     std::string type = mime_of(upload.content_type);
     if (type.empty()) type = sniffed.content_type.empty() ? "application/octet-stream" : sniffed.content_type;
-    const auto scope = detail::CoreState::scope_of(who);
-    return state_.store->write([&](store::Connection& c) {
-        auto t = service::find_or_throw<Template>(c, template_id, scope);
+    return store_media_fields<Template>(state_, who, template_id, [&](Template& t) {
         t.type = ext.empty() ? std::nullopt : std::optional<std::string>(ext);
         t.attachment = name;
         t.attachment_type = type;
-        store::Table<Template>::update(c, t);
-        return t;
     });
 }
 
@@ -121,21 +166,8 @@ void Templates::remove(const Principal& who, std::int64_t template_id) {
 }
 
 Document Documents::put_media(const Principal& who, std::int64_t document_id, const Upload& upload) {
-    who.require("document_update");
-    check_upload(upload, state_.options.max_media_bytes);
-    get(who, document_id);  // ownership, before anything is written
-    const auto sniffed = media::sniff(upload.bytes);
-    if (sniffed.extension == "pdf") {
-        check_declared(upload, sniffed, {"application/pdf", "application/x-pdf"});
-    } else if (sniffed.extension == "tif") {
-        check_declared(upload, sniffed, {"image/tiff", "image/tif"});
-    } else if (sniffed.extension == "png") {
-        check_declared(upload, sniffed, {"image/png"});
-    } else if (sniffed.extension == "jpg") {
-        check_declared(upload, sniffed, {"image/jpeg", "image/jpg", "image/pjpeg"});
-    } else {
-        throw Error(Errc::unsupported_media, "a document must be a PDF, TIFF, PNG or JPEG file");
-    }
+    check_uploader(*this, state_, who, document_id, upload);
+    const auto sniffed = accept(upload, document_formats, "a document must be a PDF, TIFF, PNG or JPEG file");
     auto original = state_.media.write_temp(documents_dir, upload.bytes);
     auto tiff = state_.media.temp(documents_dir);
     auto pdf = state_.media.temp(documents_dir);
@@ -148,16 +180,12 @@ Document Documents::put_media(const Principal& who, std::int64_t document_id, co
         state_.media.commit(original, documents_dir, document_id, "original");
     }
 
-    const auto scope = detail::CoreState::scope_of(who);
-    return state_.store->write([&](store::Connection& c) {
-        auto d = service::find_or_throw<Document>(c, document_id, scope);
+    return store_media_fields<Document>(state_, who, document_id, [&](Document& d) {
         d.type = sniffed.extension;
         d.pages = info.pages;
         d.size_x = info.width;
         d.resolution_x = info.x_resolution;
         d.resolution_y = info.y_resolution;
-        store::Table<Document>::update(c, d);
-        return d;
     });
 }
 
@@ -181,30 +209,17 @@ void Documents::remove(const Principal& who, std::int64_t document_id) {
 }
 
 Recording Recordings::put_media(const Principal& who, std::int64_t recording_id, const Upload& upload) {
-    who.require("recording_update");
-    check_upload(upload, state_.options.max_media_bytes);
-    get(who, recording_id);  // ownership, before anything is written
-    const auto sniffed = media::sniff(upload.bytes);
-    if (sniffed.extension == "wav") {
-        check_declared(upload, sniffed, {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"});
-    } else if (sniffed.extension == "mp3") {
-        check_declared(upload, sniffed, {"audio/mpeg", "audio/mp3", "audio/x-mp3"});
-    } else {
-        throw Error(Errc::unsupported_media, "a recording must be a WAV or MP3 file");
-    }
+    check_uploader(*this, state_, who, recording_id, upload);
+    const auto sniffed = accept(upload, recording_formats, "a recording must be a WAV or MP3 file");
     auto original = state_.media.write_temp(recordings_dir, upload.bytes);
     auto converted = state_.media.temp(recordings_dir);
     const media::AudioInfo info = media::convert_to_telephony_wav(original.path(), converted.path());
     state_.media.commit(original, recordings_dir, recording_id, "original");
     state_.media.commit(converted, recordings_dir, recording_id, "wav");
 
-    const auto scope = detail::CoreState::scope_of(who);
-    return state_.store->write([&](store::Connection& c) {
-        auto r = service::find_or_throw<Recording>(c, recording_id, scope);
+    return store_media_fields<Recording>(state_, who, recording_id, [&](Recording& r) {
         r.type = sniffed.extension;
         r.length = info.seconds;
-        store::Table<Recording>::update(c, r);
-        return r;
     });
 }
 
