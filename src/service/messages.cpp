@@ -10,7 +10,6 @@
 #include "service/service_support.hpp"
 
 #include <algorithm>
-#include <array>
 #include <vector>
 
 namespace ictcore {
