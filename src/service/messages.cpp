@@ -7,6 +7,7 @@
 #include "media/audio.hpp"
 #include "media/fax.hpp"
 #include "media/sniff.hpp"
+#include "service/message_media.hpp"
 #include "service/service_support.hpp"
 
 #include <algorithm>
@@ -128,6 +129,14 @@ constexpr std::string_view recordings_dir = "recordings";
 constexpr std::string_view documents_dir = "documents";
 
 }  // namespace
+
+std::vector<std::pair<std::string_view, std::int64_t>> service::owned_media(store::Connection& c, std::int64_t owner) {
+    std::vector<std::pair<std::string_view, std::int64_t>> media;
+    for (auto id : store::Table<Template>::ids_of_owner(c, owner)) media.emplace_back(templates_dir, id);
+    for (auto id : store::Table<Recording>::ids_of_owner(c, owner)) media.emplace_back(recordings_dir, id);
+    for (auto id : store::Table<Document>::ids_of_owner(c, owner)) media.emplace_back(documents_dir, id);
+    return media;
+}
 
 RenderedEmail Templates::render(const Principal& who, std::int64_t template_id, std::int64_t contact_id) {
     return ictcore::render(get(who, template_id), state_.contacts.get(who, contact_id));

@@ -4,6 +4,7 @@
 #include <ictcore/users.hpp>
 
 #include "model/validation_impl.hpp"
+#include "service/message_media.hpp"
 #include "service/service_support.hpp"
 #include "store/queries.hpp"
 
@@ -93,8 +94,16 @@ User Users::update(const Principal& who, std::int64_t id, const std::function<vo
 }
 
 void Users::remove(const Principal& who, std::int64_t id) {
+    who.require("user_delete");
     if (id == who.user_id()) throw Error(Errc::invalid, "a user cannot delete itself");
-    EntityService<User>::remove(who, id);
+    const auto scope = detail::CoreState::scope_of(who);
+    // The user's rows go by cascade in the same transaction; their media files once it commits.
+    const auto media = state_.store->write([&](store::Connection& c) {
+        auto files = service::owned_media(c, id);
+        if (!store::Table<User>::erase(c, id, scope)) service::not_found<User>(id);
+        return files;
+    });
+    for (const auto& [kind, message_id] : media) state_.media.remove_all(kind, message_id);
     state_.principals.clear();
 }
 

@@ -189,6 +189,17 @@ public:
         }
     }
 
+    // Ids of every row `owner` owns, in id order.
+    static std::vector<std::int64_t> ids_of_owner(Connection& c, std::int64_t owner) {
+        static const auto sql =
+            fmt::format("SELECT {}.{} FROM {} WHERE {} = ? ORDER BY 1", D::table, D::id, D::table, owner_column());
+        auto& st = c.cached(sql);
+        st.bind(1, owner);
+        std::vector<std::int64_t> ids;
+        while (st.executeStep()) ids.push_back(st.getColumn(0).getInt64());
+        return ids;
+    }
+
     static bool erase(Connection& c, std::int64_t id, const Scope& scope) {
         static const auto sql = by_id_sql(fmt::format("DELETE FROM {}", D::table));
         return bind_by_id(c, sql, id, scope).exec() > 0;

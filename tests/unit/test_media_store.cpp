@@ -97,4 +97,20 @@ TEST_CASE("template attachments through Core") {
     CHECK(file.path.parent_path() == o.data_dir / "media" / "templates");
     core.templates().remove(admin, id);
     CHECK_FALSE(std::filesystem::exists(file.path));
+
+    // Deleting a user removes the media of its messages with its rows.
+    User bob;
+    bob.username = "bob";
+    bob.passwd = "bob-password";
+    const auto bob_id = core.users().create(admin, bob);
+    auto as_bob = core.auth().from_password("bob", "bob-password");
+    const auto bobs = core.templates().create(as_bob, t);
+    const auto kept = core.templates().create(admin, t);
+    core.templates().put_media(as_bob, bobs, {"bob's file", "text/plain", "b.txt"});
+    core.templates().put_media(admin, kept, {"admin's file", "text/plain", "a.txt"});
+    const auto bobs_file = core.templates().media(as_bob, bobs).path;
+    core.users().remove(admin, bob_id);
+    CHECK_FALSE(std::filesystem::exists(bobs_file));
+    CHECK(slurp(core.templates().media(admin, kept).path) == "admin's file");
+    CHECK(code_of([&] { core.templates().get(admin, bobs); }) == Errc::not_found);
 }
