@@ -7,6 +7,7 @@
 //   bench-media-convert [--seconds N] [--dir DIR]
 #include "media/audio.hpp"
 #include "media/fax.hpp"
+#include "pdf_writer.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -52,40 +53,17 @@ void write_tone_wav(const std::filesystem::path& path, std::uint32_t rate, std::
     }
 }
 
-// A valid PDF of `pages` A4 pages, each with a few filled shapes and a line of text.
+// A PDF of `pages` A4 pages, each with a line of text and a dozen filled bars.
 std::string make_pdf(int pages) {
-    std::vector<std::string> objects{"<< /Type /Catalog /Pages 2 0 R >>", "",
-                                     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"};
-    std::string kids;
+    std::vector<std::string> contents;
     for (int p = 0; p < pages; ++p) {
-        const int page = static_cast<int>(objects.size()) + 1;
-        kids += std::to_string(page) + " 0 R ";
         std::string content = "BT /F1 24 Tf 72 760 Td (Fax page " + std::to_string(p + 1) + ") Tj ET ";
-        for (int r = 0; r < 12; ++r)
+        for (int r = 0; r < 12; ++r) {
             content += std::to_string(72 + r * 30) + " " + std::to_string(100 + r * 40) + " 200 20 re f ";
-        objects.push_back(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
-            "/Contents " +
-            std::to_string(page + 1) + " 0 R >>");
-        objects.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream");
+        }
+        contents.push_back(content);
     }
-    objects[1] = "<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>";
-    std::string pdf = "%PDF-1.4\n";
-    std::vector<std::size_t> offsets;
-    for (std::size_t i = 0; i < objects.size(); ++i) {
-        offsets.push_back(pdf.size());
-        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-    }
-    const std::size_t xref = pdf.size();
-    pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-    for (auto off : offsets) {
-        char line[32];
-        std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
-        pdf += line;
-    }
-    pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-           std::to_string(xref) + "\n%%EOF\n";
-    return pdf;
+    return ictcore::test::pdf_of_pages(contents);
 }
 
 double children_peak_rss_mb() {

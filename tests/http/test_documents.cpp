@@ -1,38 +1,16 @@
 // Fax documents over HTTP: a multi-page PDF made by the test becomes a fax TIFF of as many
 // pages; GET media returns the PDF; bad uploads are refused and change nothing.
 #include "helpers.hpp"
+#include "pdf_writer.hpp"
 
 namespace {
 
-// A minimal valid PDF with `pages` A4 pages, each with a black rectangle.
+// A PDF with `pages` A4 pages, each with a black rectangle.
 std::string make_pdf(int pages) {
-    std::vector<std::string> objects;
-    std::string kids;
-    for (int p = 0; p < pages; ++p) kids += std::to_string(3 + 2 * p) + " 0 R ";
-    objects.push_back("<< /Type /Catalog /Pages 2 0 R >>");
-    objects.push_back("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>");
-    for (int p = 0; p < pages; ++p) {
-        const std::string content = "0 0 0 rg " + std::to_string(100 + 50 * p) + " 400 200 200 re f";
-        objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents " +
-                          std::to_string(4 + 2 * p) + " 0 R >>");
-        objects.push_back("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream");
-    }
-    std::string pdf = "%PDF-1.4\n";
-    std::vector<std::size_t> offsets;
-    for (std::size_t i = 0; i < objects.size(); ++i) {
-        offsets.push_back(pdf.size());
-        pdf += std::to_string(i + 1) + " 0 obj\n" + objects[i] + "\nendobj\n";
-    }
-    const std::size_t xref = pdf.size();
-    pdf += "xref\n0 " + std::to_string(objects.size() + 1) + "\n0000000000 65535 f \n";
-    for (auto off : offsets) {
-        char line[32];
-        std::snprintf(line, sizeof line, "%010zu 00000 n \n", off);
-        pdf += line;
-    }
-    pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-           std::to_string(xref) + "\n%%EOF\n";
-    return pdf;
+    std::vector<std::string> contents;
+    for (int p = 0; p < pages; ++p)
+        contents.push_back("0 0 0 rg " + std::to_string(100 + 50 * p) + " 400 200 200 re f");
+    return ictcore::test::pdf_of_pages(contents);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // Also broken inputs and the subprocess runner's time limit, exit status and stderr capture.
 #include "media/fax.hpp"
 #include "media/subprocess.hpp"
+#include "pdf_writer.hpp"
 #include "temp_dir.hpp"
 
 #include <ictcore/error.hpp>
@@ -248,32 +249,9 @@ void write_png_header_only(const fs::path& path, std::uint32_t w, std::uint32_t 
 // A3-page PDF written by hand: A4 pages (595x842 pt), page k with a filled 200x150 pt
 // rectangle at x 100..300, y (550 - 200k)..(700 - 200k) (PDF coordinates, origin bottom left).
 void write_pdf(const fs::path& path, int pages) {
-    std::string pdf = "%PDF-1.4\n%\xE2\xE3\xCF\xD3\n";
-    std::vector<std::size_t> offsets;  // of objects 1..n
-    auto object = [&](const std::string& body) {
-        offsets.push_back(pdf.size());
-        pdf += std::to_string(offsets.size()) + " 0 obj\n" + body + "\nendobj\n";
-    };
-    object("<< /Type /Catalog /Pages 2 0 R >>");
-    std::string kids;
-    for (int k = 0; k < pages; ++k) kids += std::to_string(3 + 2 * k) + " 0 R ";
-    object("<< /Type /Pages /Kids [" + kids + "] /Count " + std::to_string(pages) + " >>");
-    for (int k = 0; k < pages; ++k) {
-        object("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents " +
-               std::to_string(4 + 2 * k) + " 0 R >>");
-        const std::string content = "0 g 100 " + std::to_string(550 - 200 * k) + " 200 150 re f\n";
-        object("<< /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "endstream");
-    }
-    const std::size_t xref = pdf.size();
-    pdf += "xref\n0 " + std::to_string(offsets.size() + 1) + "\n0000000000 65535 f \n";
-    for (const std::size_t off : offsets) {
-        std::array<char, 32> line{};
-        std::snprintf(line.data(), line.size(), "%010zu 00000 n \n", off);
-        pdf += line.data();
-    }
-    pdf += "trailer\n<< /Size " + std::to_string(offsets.size() + 1) + " /Root 1 0 R >>\nstartxref\n" +
-           std::to_string(xref) + "\n%%EOF\n";
-    write_all(path, pdf);
+    std::vector<std::string> contents;
+    for (int k = 0; k < pages; ++k) contents.push_back("0 g 100 " + std::to_string(550 - 200 * k) + " 200 150 re f");
+    write_all(path, ictcore::test::pdf_of_pages(contents));
 }
 
 // One page of a fax TIFF, checked for the fax format and decoded to one byte per pixel
