@@ -29,11 +29,15 @@ SQLite::Statement& Connection::cached(const std::string& sql) {
         it->second->tryReset();
         it->second->clearBindings();
     }
+    used_.push_back(it->second.get());
     return *it->second;
 }
 
 void Connection::reset_all() {
-    for (auto& [_, statement] : cache_) statement->tryReset();  // the error of a failed step was already reported
+    // Only the statements handed out since the last call can be mid-step: the writer runs
+    // thousands of small jobs a second against a cache of dozens of statements.
+    for (auto* statement : used_) statement->tryReset();  // the error of a failed step was already reported
+    used_.clear();
 }
 
 }  // namespace ictcore::store

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace ictcore::store {
 
@@ -27,6 +28,7 @@ public:
 private:
     SQLite::Database db_;
     std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+    std::vector<SQLite::Statement*> used_;  // handed out since the last reset_all()
 };
 
 }  // namespace ictcore::store

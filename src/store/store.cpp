@@ -10,7 +10,7 @@
 namespace ictcore::store {
 
 namespace {
-constexpr std::size_t max_batch = 512;
+constexpr std::size_t max_batch = 4096;
 constexpr std::size_t max_idle_readers = 32;
 }  // namespace
 
@@ -68,15 +68,43 @@ void Store::run_write(const std::function<void(Connection&)>& run) {
         run(*writer_);
         return;
     }
-    Job job{&run, {}};
-    auto done = job.done.get_future();
+    std::promise<void> promise;
+    Job job;
+    job.run = &run;
+    job.done = [&promise](std::exception_ptr error) {
+        if (error)
+            promise.set_exception(error);
+        else
+            promise.set_value();
+    };
+    auto done = promise.get_future();
+    enqueue(&job);
+    done.get();
+}
+
+void Store::write_async(std::function<void(Connection&)> job, std::function<void(std::exception_ptr)> done) {
+    auto* owned = new Job;
+    owned->owned = std::move(job);
+    owned->run = &owned->owned;
+    owned->done = [owned, done = std::move(done)](std::exception_ptr error) {
+        std::unique_ptr<Job> release(owned);
+        done(error);
+    };
+    try {
+        enqueue(owned);
+    } catch (...) {
+        delete owned;
+        throw;
+    }
+}
+
+void Store::enqueue(Job* job) {
     {
         std::lock_guard lock(queue_mutex_);
         if (stopping_) throw Error(Errc::internal, "the store is closing");
-        queue_.push_back(&job);
+        queue_.push_back(job);
     }
     queue_cv_.notify_one();
-    done.get();
 }
 
 void Store::writer_loop() {
@@ -102,17 +130,19 @@ void Store::commit_batch(std::vector<Job*>& batch) {
     std::exception_ptr commit_error;
     try {
         db.exec("BEGIN IMMEDIATE");
+        // Savepoint statements are prepared once: a batch may hold thousands of small jobs.
+        auto step = [this](const char* sql) { writer_->cached(sql).exec(); };
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            db.exec("SAVEPOINT job");
+            step("SAVEPOINT job");
             try {
                 (*batch[i]->run)(*writer_);
                 writer_->reset_all();
-                db.exec("RELEASE job");
+                step("RELEASE job");
             } catch (...) {
                 errors[i] = std::current_exception();
                 writer_->reset_all();
-                db.exec("ROLLBACK TO job");
-                db.exec("RELEASE job");
+                step("ROLLBACK TO job");
+                step("RELEASE job");
             }
         }
         db.exec("COMMIT");
@@ -126,13 +156,9 @@ void Store::commit_batch(std::vector<Job*>& batch) {
         }
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (commit_error) {
-            batch[i]->done.set_exception(commit_error);
-        } else if (errors[i]) {
-            batch[i]->done.set_exception(errors[i]);
-        } else {
-            batch[i]->done.set_value();
-        }
+        // `done` may free the job (async jobs own themselves): move it out, call it last.
+        auto done = std::move(batch[i]->done);
+        done(commit_error ? commit_error : errors[i]);
     }
 }
 

@@ -66,15 +66,23 @@ public:
         return f(*lease);
     }
 
+    // Queues `job` for the writer and returns at once; `done` runs on the writer thread after
+    // the commit (with the job's exception, or null) and must only hand off (post) work.
+    // This is how the engine batches thousands of state changes into one commit without a
+    // thread waiting on each.
+    void write_async(std::function<void(Connection&)> job, std::function<void(std::exception_ptr)> done);
+
     ReadLease borrow();
     const std::filesystem::path& file() const { return file_; }
 
 private:
     friend class ReadLease;
     struct Job {
-        const std::function<void(Connection&)>* run;
-        std::promise<void> done;
+        std::function<void(Connection&)> owned;  // async jobs own their function
+        const std::function<void(Connection&)>* run = nullptr;
+        std::function<void(std::exception_ptr)> done;
     };
+    void enqueue(Job* job);
 
     void run_write(const std::function<void(Connection&)>& job);
     void writer_loop();
