@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     std::int64_t header_timeout = server.header_timeout.count();
     std::int64_t body_timeout = server.body_timeout.count();
     std::int64_t idle_timeout = server.idle_timeout.count();
+    std::int64_t retry_delay = 300;
     std::string log_level = "info";
     std::string password_cost = "interactive";
     const std::map<std::string, ictcore::PasswordCost> costs{{"interactive", ictcore::PasswordCost::interactive},
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
     app.add_option("--idle-timeout", idle_timeout, "seconds a keep-alive connection may sit idle")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    app.add_option("--retry-delay", retry_delay, "seconds before a failed attempt with tries left is made again")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 7 * 24 * 3600));
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
         }
         options.password_cost = costs.at(password_cost);
         options.max_media_bytes = server.max_media;
+        options.retry_delay = std::chrono::seconds(retry_delay);
 
         // Declared before the server so it is destroyed after it: handlers use it until the
         // server's worker pool has been joined.

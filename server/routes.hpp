@@ -11,4 +11,10 @@ namespace ictcore::server {
 // the router.
 void add_routes(Router& router, ictcore::Core& core);
 
+// The parts of the table kept in their own files (routes_*.cpp), called by add_routes.
+void add_account_routes(Router& router, ictcore::Core& core);
+void add_provider_routes(Router& router, ictcore::Core& core);
+void add_program_routes(Router& router, ictcore::Core& core);
+void add_transmission_routes(Router& router, ictcore::Core& core);
+
 }  // namespace ictcore::server

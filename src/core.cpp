@@ -2,9 +2,13 @@
 // creates the `admin` user.
 #include "core_state.hpp"
 
+#include "gateways/loopback.hpp"
 #include "store/queries.hpp"
 
 #include <ictcore/error.hpp>
+#include <ictcore/service_flag.hpp>
+
+#include <fmt/format.h>
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -114,13 +118,45 @@ CoreState::CoreState(Options opts)
         const auto role = store::role_id_by_name(c, "admin");
         if (!role) throw Error(Errc::internal, "the admin role is missing");
         store::grant_role(c, id, *role);
+        store::insert_default_account(c, id, admin.username, admin.first_name, admin.last_name, admin.phone,
+                                      admin.email);
     });
     spdlog::info("first start: created user admin");
 }
 
 }  // namespace detail
 
-Core::Core(Options options) : state_(std::make_unique<detail::CoreState>(std::move(options))) {}
+namespace {
+
+// One active loopback provider per service, owned by `admin`, so a new install delivers at once.
+void seed_loopback_providers(detail::CoreState& state) {
+    state.store->write([](store::Connection& c) {
+        const auto admin = store::credentials_by_username(c, "admin");
+        if (!admin) return;
+        for (const auto flag : {service::voice, service::fax, service::sms, service::email}) {
+            Provider p;
+            p.name = fmt::format("loopback {}", service::name(flag));
+            p.type = "loopback";
+            p.gateway_flag = gateway_flag::loopback;
+            p.service_flag = flag;
+            p.username = "loopback";
+            p.created_by = admin->user_id;
+            store::Table<Provider>::insert(c, p);
+        }
+    });
+    spdlog::info("first start: created a loopback provider for each service");
+}
+
+}  // namespace
+
+Core::Core(Options options) : state_(std::make_unique<detail::CoreState>(std::move(options))) {
+    auto& state = *state_;
+    state.engine = std::make_unique<engine::Engine>(state);
+    state.engine->register_gateway(std::make_shared<gateways::LoopbackGateway>());
+    for (auto& g : state.options.gateways) state.engine->register_gateway(g);
+    if (state.first_start && state.options.seed_loopback_providers) seed_loopback_providers(state);
+    state.engine->start();
+}
 Core::~Core() = default;
 
 Auth& Core::auth() { return state_->auth; }
@@ -132,6 +168,11 @@ Templates& Core::templates() { return state_->templates; }
 Recordings& Core::recordings() { return state_->recordings; }
 Documents& Core::documents() { return state_->documents; }
 Statistics& Core::statistics() { return state_->statistics; }
+Accounts& Core::accounts() { return state_->accounts; }
+Providers& Core::providers() { return state_->providers; }
+Programs& Core::programs() { return state_->programs; }
+Transmissions& Core::transmissions() { return state_->transmissions; }
+void Core::register_gateway(std::shared_ptr<Gateway> gateway) { state_->engine->register_gateway(std::move(gateway)); }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }
 const Options& Core::options() const { return state_->options; }

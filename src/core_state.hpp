@@ -3,6 +3,7 @@
 
 #include "auth/password_hasher.hpp"
 #include "auth/token_signer.hpp"
+#include "engine/engine.hpp"
 #include "media/media_store.hpp"
 #include "store/store.hpp"
 #include "store/table.hpp"
@@ -68,6 +69,12 @@ struct CoreState {
     Recordings recordings{*this};
     Documents documents{*this};
     Statistics statistics{*this};
+    Accounts accounts{*this};
+    Providers providers{*this};
+    Programs programs{*this};
+    Transmissions transmissions{*this};
+    // Declared last: destroyed first, so nothing it calls back into is gone.
+    std::unique_ptr<engine::Engine> engine;
 
     static store::Scope scope_of(const Principal& who) {
         return who.admin() ? store::Scope{} : store::Scope{who.user_id()};

@@ -2,11 +2,16 @@
 // takes the acting Principal and checks permissions and ownership itself.
 #pragma once
 
+#include <ictcore/accounts.hpp>
 #include <ictcore/auth.hpp>
 #include <ictcore/contacts.hpp>
+#include <ictcore/gateway.hpp>
 #include <ictcore/groups.hpp>
 #include <ictcore/messages.hpp>
+#include <ictcore/programs.hpp>
+#include <ictcore/providers.hpp>
 #include <ictcore/statistics.hpp>
+#include <ictcore/transmissions.hpp>
 #include <ictcore/users.hpp>
 
 #include <chrono>
@@ -14,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ictcore {
 
@@ -29,6 +35,16 @@ struct Options {
     PasswordCost password_cost = PasswordCost::interactive;
     // Largest media upload (documents, recordings, template attachments).
     std::uint64_t max_media_bytes = 20 * 1024 * 1024;
+    // Wait before a failed attempt with tries left is made again.
+    std::chrono::seconds retry_delay{std::chrono::minutes(5)};
+    // On first start, store one active loopback provider per service so a new install
+    // delivers at once (simulated).
+    bool seed_loopback_providers = true;
+    // The engine's io_context. When null, Core runs its own on one thread of its own.
+    boost::asio::io_context* io_context = nullptr;
+    // Gateways to register before the engine starts, so attempts a previous run left in
+    // flight through them are recovered (register_gateway() serves later additions).
+    std::vector<std::shared_ptr<Gateway>> gateways = {};
 };
 
 class Core {
@@ -47,6 +63,14 @@ public:
     Recordings& recordings();
     Documents& documents();
     Statistics& statistics();
+    Accounts& accounts();
+    Providers& providers();
+    Programs& programs();
+    Transmissions& transmissions();
+
+    // Makes `gateway` deliver for providers of its type (replacing any gateway of that type).
+    // The loopback gateway is registered by default.
+    void register_gateway(std::shared_ptr<Gateway> gateway);
 
     // The admin password this Core generated on first start, if it generated one.
     const std::optional<std::string>& generated_admin_password() const;

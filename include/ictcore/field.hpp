@@ -14,16 +14,19 @@ namespace ictcore {
 namespace field {
 enum Flag : unsigned {
     none = 0,
-    key = 1u << 0,       // primary key: output only, assigned by the store
-    required = 1u << 1,  // present and non-empty on every valid object
-    readonly = 1u << 2,  // output only: maintained by the library, ignored on input
-    secret = 1u << 3,    // input only: never output, never filtered or sorted on
-    phone = 1u << 4,     // phone number: accepts JSON number or string, suffix filter
-    email = 1u << 5,     // e-mail address syntax
-    owner = 1u << 6,     // the owning user's id; set by the service, output read-only
-    computed = 1u << 7,  // not a column: the store computes it on select
-    unique = 1u << 8,    // unique across the table (a clash is reported as invalid)
-    boolean = 1u << 9,   // integer restricted to 0 or 1
+    key = 1u << 0,         // primary key: output only, assigned by the store
+    required = 1u << 1,    // present and non-empty on every valid object
+    readonly = 1u << 2,    // output only: maintained by the library, ignored on input
+    secret = 1u << 3,      // input only: never output, never filtered or sorted on
+    phone = 1u << 4,       // phone number: accepts JSON number or string, suffix filter
+    email = 1u << 5,       // e-mail address syntax
+    owner = 1u << 6,       // the owning user's id; set by the service, output read-only
+    computed = 1u << 7,    // not a column: the store computes it on select
+    unique = 1u << 8,      // unique across the table (a clash is reported as invalid)
+    boolean = 1u << 9,     // integer restricted to 0 or 1
+    digits = 1u << 10,     // dialling digits (0-9 * # +): accepts a JSON number, kept as text
+    json_text = 1u << 11,  // JSON kept as text: accepts an object or array, stored serialised
+    exact = 1u << 12,      // a code such as a status: list filters match it whole, not as a substring
 };
 }  // namespace field
 

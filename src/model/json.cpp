@@ -1,13 +1,18 @@
 // JSON encoding and decoding of described entities (see ictcore/json.hpp).
+#include <ictcore/account.hpp>
 #include <ictcore/contact.hpp>
 #include <ictcore/error.hpp>
 #include <ictcore/group.hpp>
 #include <ictcore/json.hpp>
 #include <ictcore/message.hpp>
+#include <ictcore/program.hpp>
+#include <ictcore/provider.hpp>
 #include <ictcore/statistics.hpp>
+#include <ictcore/transmission.hpp>
 #include <ictcore/user.hpp>
 
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
 
 #include <cmath>
@@ -78,7 +83,9 @@ void take(std::string& out, const json::value& v, std::string_view name, const F
         out.assign(v.get_string().data(), v.get_string().size());
     } else if (v.is_null()) {
         out.clear();  // validation reports it if the field is required
-    } else if (f.has(field::phone) && (v.is_int64() || v.is_uint64())) {
+    } else if (f.has(field::json_text) && (v.is_object() || v.is_array())) {
+        out = json::serialize(v);
+    } else if (f.has(field::phone | field::digits) && (v.is_int64() || v.is_uint64())) {
         // Phones arrive as JSON numbers in the guide's examples; keep their digits.
         out = v.is_int64() ? std::to_string(v.get_int64()) : std::to_string(v.get_uint64());
     } else {
@@ -170,5 +177,11 @@ ICTCORE_JSON_INSTANTIATE(Text)
 ICTCORE_JSON_INSTANTIATE(Template)
 ICTCORE_JSON_INSTANTIATE(Recording)
 ICTCORE_JSON_INSTANTIATE(Document)
+ICTCORE_JSON_INSTANTIATE(Account)
+ICTCORE_JSON_INSTANTIATE(Provider)
+ICTCORE_JSON_INSTANTIATE(Program)
+ICTCORE_JSON_INSTANTIATE(Transmission)
+ICTCORE_JSON_INSTANTIATE(Spool)
+ICTCORE_JSON_INSTANTIATE(SpoolResult)
 
 }  // namespace ictcore

@@ -3,9 +3,13 @@
 
 #include "model/validation_impl.hpp"
 
+#include <ictcore/account.hpp>
 #include <ictcore/contact.hpp>
 #include <ictcore/group.hpp>
 #include <ictcore/message.hpp>
+#include <ictcore/program.hpp>
+#include <ictcore/provider.hpp>
+#include <ictcore/transmission.hpp>
 #include <ictcore/user.hpp>
 
 namespace ictcore {
@@ -68,5 +72,11 @@ template void validate<Text>(Text&, bool);
 template void validate<Template>(Template&, bool);
 template void validate<Recording>(Recording&, bool);
 template void validate<Document>(Document&, bool);
+template void validate<Account>(Account&, bool);
+template void validate<Provider>(Provider&, bool);
+template void validate<Program>(Program&, bool);
+template void validate<Transmission>(Transmission&, bool);
+template void validate<Spool>(Spool&, bool);
+template void validate<SpoolResult>(SpoolResult&, bool);
 
 }  // namespace ictcore

@@ -35,8 +35,8 @@ void validate_fields(Entity& value, ValidationMode mode) {
         if (!f.is_input()) return;
         auto& member = value.*(f.member);
         const bool required = mode == ValidationMode::csv_import ? f.csv_column == 0
-                              : f.has(field::secret)             ? mode == ValidationMode::create
-                                                                 : f.has(field::required);
+                              : f.has(field::secret) ? mode == ValidationMode::create && f.has(field::required)
+                                                     : f.has(field::required);
         if (detail::is_empty(member)) {
             if (required) throw Error(Errc::invalid, fmt::format("{} is required", f.name));
             return;
@@ -55,6 +55,9 @@ void validate_fields(Entity& value, ValidationMode mode) {
                                 fmt::format("{} must be 3 to 15 digits, optionally starting with +", f.name));
                 }
                 *text = std::move(*phone);
+            }
+            if (f.has(field::digits) && text->find_first_not_of("0123456789*#+") != std::string::npos) {
+                throw Error(Errc::invalid, fmt::format("{} may hold only digits, *, # and +", f.name));
             }
             if (f.has(field::email) && !valid_email(*text)) {
                 throw Error(Errc::invalid, fmt::format("{} is not a valid e-mail address", f.name));

@@ -5,9 +5,13 @@
 #include "model/validation_impl.hpp"
 #include "service/service_support.hpp"
 
+#include <ictcore/account.hpp>
 #include <ictcore/contact.hpp>
 #include <ictcore/group.hpp>
 #include <ictcore/message.hpp>
+#include <ictcore/program.hpp>
+#include <ictcore/provider.hpp>
+#include <ictcore/transmission.hpp>
 #include <ictcore/user.hpp>
 
 namespace ictcore {
@@ -69,5 +73,9 @@ template class EntityService<Text>;
 template class EntityService<Template>;
 template class EntityService<Recording>;
 template class EntityService<Document>;
+template class EntityService<Account>;
+template class EntityService<Provider>;
+template class EntityService<Program>;
+template class EntityService<Transmission>;
 
 }  // namespace ictcore

@@ -10,6 +10,12 @@
 
 namespace ictcore::service {
 
+// Media kinds (directories of the media store). Each message's files are <kind>/<id>.<role>:
+// templates: attachment; recordings: original, wav (telephony); documents: pdf, tif (fax).
+inline constexpr std::string_view templates_dir = "templates";
+inline constexpr std::string_view recordings_dir = "recordings";
+inline constexpr std::string_view documents_dir = "documents";
+
 // The media (kind, message id) of every message `owner` has; delete them once its rows are gone.
 std::vector<std::pair<std::string_view, std::int64_t>> owned_media(store::Connection& c, std::int64_t owner);
 

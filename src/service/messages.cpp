@@ -124,9 +124,9 @@ Entity store_media_fields(detail::CoreState& state, const Principal& who, std::i
     });
 }
 
-constexpr std::string_view templates_dir = "templates";
-constexpr std::string_view recordings_dir = "recordings";
-constexpr std::string_view documents_dir = "documents";
+using service::documents_dir;
+using service::recordings_dir;
+using service::templates_dir;
 
 }  // namespace
 

@@ -23,7 +23,8 @@ template <class Entity>
 template <class Entity>
 void set_owner(Entity& value, std::int64_t user_id) {
     for_each_field<Entity>([&](const auto& f) {
-        if constexpr (std::is_same_v<std::decay_t<decltype(value.*(f.member))>, std::int64_t>) {
+        using M = std::decay_t<decltype(value.*(f.member))>;
+        if constexpr (std::is_same_v<M, std::int64_t> || std::is_same_v<M, std::optional<std::int64_t>>) {
             if (f.has(field::owner)) value.*(f.member) = user_id;
         }
     });

@@ -48,6 +48,9 @@ std::int64_t Users::create(const Principal& who, User value, std::optional<std::
         require_grantable(who, store::role_permission_names(c, *role));
         const auto user_id = store::Table<User>::insert(c, value);
         store::grant_role(c, user_id, *role);
+        // Every user gets a sending identity named and addressed like itself.
+        store::insert_default_account(c, user_id, value.username, value.first_name, value.last_name, value.phone,
+                                      value.email);
         return user_id;
     });
     return id;

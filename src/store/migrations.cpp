@@ -171,11 +171,148 @@ void v3_messages(SQLite::Database& db) {
     )sql");
 }
 
+// Delivery: accounts, providers, programs, transmissions, their attempts (spools) and
+// results, and durable schedules. Transmissions keep contact, program and account ids without
+// foreign keys: deleting a contact must not erase the delivery history, and sending a
+// transmission whose contact is gone must be refused with a clear error. Spool ids are the
+// idempotency keys gateways deduplicate on, so they (and transmission and schedule ids,
+// which timers refer to) are never reused: AUTOINCREMENT.
+void v4_delivery(SQLite::Database& db) {
+    db.exec(R"sql(
+        CREATE TABLE account (
+            account_id  INTEGER PRIMARY KEY,
+            type        TEXT NOT NULL DEFAULT 'account',
+            username    TEXT NOT NULL,
+            passwd      TEXT,
+            passwd_pin  TEXT,
+            first_name  TEXT,
+            last_name   TEXT,
+            phone       TEXT,
+            email       TEXT,
+            address     TEXT,
+            active      INTEGER NOT NULL DEFAULT 1,
+            user_id     INTEGER REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX account_user ON account(user_id);
+        CREATE TABLE provider (
+            provider_id  INTEGER PRIMARY KEY,
+            name         TEXT NOT NULL,
+            type         TEXT NOT NULL,
+            gateway_flag INTEGER NOT NULL,
+            service_flag INTEGER NOT NULL,
+            node_id      INTEGER,
+            host         TEXT,
+            port         INTEGER,
+            username     TEXT NOT NULL,
+            password     TEXT,
+            dialstring   TEXT,
+            prefix       TEXT,
+            settings     TEXT,
+            register     INTEGER NOT NULL DEFAULT 0,
+            weight       INTEGER NOT NULL DEFAULT 10,
+            active       INTEGER NOT NULL DEFAULT 1,
+            created_by   INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE TABLE program (
+            program_id   INTEGER PRIMARY KEY,
+            name         TEXT NOT NULL,
+            type         TEXT NOT NULL,
+            parent_id    INTEGER,
+            account_id   INTEGER,
+            text_id      INTEGER,
+            template_id  INTEGER,
+            document_id  INTEGER,
+            recording_id INTEGER,
+            service_flag INTEGER NOT NULL,
+            direction    TEXT NOT NULL,
+            created_by   INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX program_owner ON program(created_by);
+        CREATE TABLE account_program (
+            account_id INTEGER NOT NULL REFERENCES account(account_id) ON DELETE CASCADE,
+            program_id INTEGER NOT NULL REFERENCES program(program_id) ON DELETE CASCADE,
+            PRIMARY KEY (account_id, program_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX account_program_program ON account_program(program_id);
+        CREATE TABLE transmission (
+            transmission_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title        TEXT NOT NULL,
+            origin       TEXT NOT NULL,
+            contact_id   INTEGER NOT NULL,
+            account_id   INTEGER NOT NULL,
+            service_flag INTEGER NOT NULL,
+            program_id   INTEGER NOT NULL,
+            direction    TEXT NOT NULL DEFAULT 'outbound',
+            status       TEXT NOT NULL DEFAULT 'pending',
+            response     TEXT,
+            try_allowed  INTEGER NOT NULL DEFAULT 1,
+            try_done     INTEGER NOT NULL DEFAULT 0,
+            last_run     INTEGER,
+            next_run     INTEGER,
+            campaign_id  INTEGER,
+            time_created INTEGER NOT NULL,
+            created_by   INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX transmission_owner ON transmission(created_by);
+        CREATE INDEX transmission_program ON transmission(program_id);
+        CREATE INDEX transmission_campaign ON transmission(campaign_id) WHERE campaign_id IS NOT NULL;
+        CREATE INDEX transmission_retry ON transmission(next_run) WHERE status = 'pending_retry';
+        CREATE TABLE spool (
+            spool_id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            time_spool      INTEGER NOT NULL,
+            time_start      INTEGER,
+            time_connect    INTEGER,
+            time_end        INTEGER,
+            status          TEXT NOT NULL DEFAULT 'queued',
+            response        TEXT,
+            transmission_id INTEGER NOT NULL REFERENCES transmission(transmission_id) ON DELETE CASCADE,
+            provider_id     INTEGER,
+            created_by      INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX spool_transmission ON spool(transmission_id);
+        CREATE INDEX spool_owner ON spool(created_by);
+        -- Open attempts are exactly those without an end time; an IN-list predicate here would
+        -- cost every spool write a temporary B-tree.
+        CREATE INDEX spool_open ON spool(spool_id) WHERE time_end IS NULL;
+        CREATE TABLE spool_result (
+            spool_result_id INTEGER PRIMARY KEY,
+            spool_id        INTEGER NOT NULL REFERENCES spool(spool_id) ON DELETE CASCADE,
+            type            TEXT NOT NULL,
+            name            TEXT NOT NULL,
+            data            TEXT NOT NULL DEFAULT '',
+            created_by      INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX spool_result_spool ON spool_result(spool_id);
+        CREATE TABLE schedule (
+            schedule_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+            action          TEXT NOT NULL,
+            transmission_id INTEGER REFERENCES transmission(transmission_id) ON DELETE CASCADE,
+            campaign_id     INTEGER,
+            kind            TEXT NOT NULL,
+            at              INTEGER,
+            year            TEXT,
+            month           TEXT,
+            day             TEXT,
+            weekday         TEXT,
+            hour            TEXT,
+            minute          TEXT,
+            next_run        INTEGER NOT NULL,
+            created_by      INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX schedule_transmission ON schedule(transmission_id);
+        CREATE INDEX schedule_campaign ON schedule(campaign_id);
+        -- Users of an upgraded database get the default account new users get at creation.
+        INSERT INTO account (username, first_name, last_name, phone, email, user_id)
+            SELECT username, first_name, last_name, phone, email, user_id FROM usr ORDER BY user_id;
+    )sql");
+}
+
 const std::vector<std::function<void(SQLite::Database&)>>& migrations() {
     static const std::vector<std::function<void(SQLite::Database&)>> all = {
         v1_users_roles_permissions,
         v2_contacts_groups,
         v3_messages,
+        v4_delivery,
     };
     return all;
 }

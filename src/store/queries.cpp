@@ -1,6 +1,7 @@
 // SQL for credentials, grants, membership and statistics (see queries.hpp).
 #include "store/queries.hpp"
 
+#include <ictcore/account.hpp>
 #include <ictcore/contact.hpp>
 
 namespace ictcore::store {
@@ -125,19 +126,90 @@ Join group_members(std::int64_t group_id) {
     return Join{"JOIN group_contact gc ON gc.contact_id = contact.contact_id AND gc.group_id = ?", group_id};
 }
 
+void link_account_program(Connection& c, std::int64_t account_id, std::int64_t program_id) {
+    exec_pair(c, "INSERT OR IGNORE INTO account_program (account_id, program_id) VALUES (?, ?)", account_id,
+              program_id);
+}
+void unlink_account_program(Connection& c, std::int64_t account_id, std::int64_t program_id) {
+    exec_pair(c, "DELETE FROM account_program WHERE account_id = ? AND program_id = ?", account_id, program_id);
+}
+void unlink_account_programs(Connection& c, std::int64_t account_id) {
+    auto& st = c.cached("DELETE FROM account_program WHERE account_id = ?");
+    st.bind(1, account_id);
+    st.exec();
+}
+
+std::vector<std::int64_t> account_program_ids(Connection& c, std::int64_t account_id,
+                                              std::optional<std::int64_t> program_owner) {
+    auto& st = c.cached(program_owner ? "SELECT ap.program_id FROM account_program ap JOIN program p "
+                                        "ON p.program_id = ap.program_id WHERE ap.account_id = ? AND p.created_by = ? "
+                                        "ORDER BY 1"
+                                      : "SELECT program_id FROM account_program WHERE account_id = ? ORDER BY 1");
+    st.bind(1, account_id);
+    if (program_owner) st.bind(2, *program_owner);
+    std::vector<std::int64_t> ids;
+    while (st.executeStep()) ids.push_back(st.getColumn(0).getInt64());
+    st.reset();
+    return ids;
+}
+
+void set_account_user(Connection& c, std::int64_t account_id, std::optional<std::int64_t> user_id) {
+    auto& st = c.cached("UPDATE account SET user_id = ? WHERE account_id = ?");
+    if (user_id)
+        st.bind(1, *user_id);
+    else
+        st.bind(1);
+    st.bind(2, account_id);
+    st.exec();
+}
+
+std::optional<std::int64_t> default_account_id(Connection& c, std::int64_t user_id) {
+    auto& st = c.cached("SELECT account_id FROM account WHERE user_id = ? AND active = 1 ORDER BY account_id LIMIT 1");
+    st.bind(1, user_id);
+    std::optional<std::int64_t> id;
+    if (st.executeStep()) id = st.getColumn(0).getInt64();
+    st.reset();
+    return id;
+}
+
+std::int64_t insert_default_account(Connection& c, std::int64_t user_id, const std::string& username,
+                                    const std::optional<std::string>& first_name,
+                                    const std::optional<std::string>& last_name,
+                                    const std::optional<std::string>& phone, const std::optional<std::string>& email) {
+    Account account;
+    account.type = "account";
+    account.username = username;
+    account.first_name = first_name;
+    account.last_name = last_name;
+    account.phone = phone;
+    account.email = email;
+    account.active = 1;
+    account.user_id = user_id;
+    return Table<Account>::insert(c, account);
+}
+
 StatisticsReport statistics(Connection& c, const Scope& scope) {
-    // Campaigns, transmissions and spools arrive with the dispatch engine; until their tables
-    // exist there are none to count.
+    // Campaigns arrive with the campaign runner; until their table exists there are none.
     const std::string owner = scope.owner ? "created_by = ?1" : "1";
-    auto& st =
-        c.cached(fmt::format("SELECT (SELECT COUNT(*) FROM contact_group WHERE {0}), "
-                             "(SELECT COUNT(*) FROM contact WHERE {0})",
-                             owner));
+    auto& st = c.cached(
+        fmt::format("SELECT (SELECT COUNT(*) FROM contact_group WHERE {0}), "
+                    "(SELECT COUNT(*) FROM contact WHERE {0}), "
+                    "(SELECT COUNT(*) FROM transmission WHERE {0}), "
+                    "(SELECT COUNT(*) FROM transmission WHERE {0} AND status IN ('processing', 'pending_retry')), "
+                    "(SELECT COUNT(*) FROM spool WHERE {0}), "
+                    "(SELECT COUNT(*) FROM spool WHERE {0} AND status = 'completed'), "
+                    "(SELECT COUNT(*) FROM spool WHERE {0} AND status = 'failed')",
+                    owner));
     if (scope.owner) st.bind(1, *scope.owner);
     st.executeStep();
     StatisticsReport r;
     r.group_total = st.getColumn(0).getInt64();
     r.contact_total = st.getColumn(1).getInt64();
+    r.transmission_total = st.getColumn(2).getInt64();
+    r.transmission_active = st.getColumn(3).getInt64();
+    r.spool_total = st.getColumn(4).getInt64();
+    r.spool_success = st.getColumn(5).getInt64();
+    r.spool_failed = st.getColumn(6).getInt64();
     return r;
 }
 

@@ -54,6 +54,24 @@ void unlink_contact(Connection& c, std::int64_t contact_id, std::int64_t group_i
 // The join that restricts a contact listing to one group's members.
 Join group_members(std::int64_t group_id);
 
+// Accounts: program subscriptions (idempotent), ownership moves and the default account.
+void link_account_program(Connection& c, std::int64_t account_id, std::int64_t program_id);
+void unlink_account_program(Connection& c, std::int64_t account_id, std::int64_t program_id);
+void unlink_account_programs(Connection& c, std::int64_t account_id);
+// Programs the account is subscribed to, in id order; with an owner, only that owner's programs.
+std::vector<std::int64_t> account_program_ids(Connection& c, std::int64_t account_id,
+                                              std::optional<std::int64_t> program_owner);
+// Sets (or, with nullopt, clears) the owning user of an account.
+void set_account_user(Connection& c, std::int64_t account_id, std::optional<std::int64_t> user_id);
+// The user's first active account (lowest id), if any.
+std::optional<std::int64_t> default_account_id(Connection& c, std::int64_t user_id);
+// Stores the account every new user gets: named and addressed like the user, active, owned
+// by it. Returns the account id.
+std::int64_t insert_default_account(Connection& c, std::int64_t user_id, const std::string& username,
+                                    const std::optional<std::string>& first_name,
+                                    const std::optional<std::string>& last_name,
+                                    const std::optional<std::string>& phone, const std::optional<std::string>& email);
+
 StatisticsReport statistics(Connection& c, const Scope& scope);
 
 }  // namespace ictcore::store

@@ -308,6 +308,9 @@ private:
                     if (!n) throw Error(Errc::invalid, fmt::format("filter {} must be an integer", key));
                     where += fmt::format(" AND {} = ?", col);
                     binds.emplace_back(*n);
+                } else if (f.has(field::exact)) {
+                    where += fmt::format(" AND {} = ?", col);
+                    binds.emplace_back(std::string(value));
                 } else if (f.has(field::phone)) {
                     where += fmt::format(" AND {} LIKE '%' || ? ESCAPE '\\'", col);
                     binds.emplace_back(escape_like(value));

@@ -316,3 +316,108 @@ inline const std::vector<std::string>& csv_columns() {
 }  // namespace http_test_helpers
 
 using namespace http_test_helpers;
+
+// ---- delivery helpers: programs, transmissions, providers and spools (used by
+// test_providers, test_programs, test_transmissions and test_schedules).
+namespace http_test_helpers {
+
+// The loopback providers the server seeds on first start, one per service.
+inline constexpr std::int64_t seeded_voice_provider = 1;
+inline constexpr std::int64_t seeded_fax_provider = 2;
+inline constexpr std::int64_t seeded_sms_provider = 3;
+inline constexpr std::int64_t seeded_email_provider = 4;
+
+inline std::int64_t unix_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// "/transmissions/7" or "/transmissions/7/<tail>".
+inline std::string tx_path(std::int64_t id, std::string_view tail = {}) {
+    std::string p = "/transmissions/" + std::to_string(id);
+    if (!tail.empty()) (p += '/') += tail;
+    return p;
+}
+
+// A text message and a sendsms program using it; returns the program_id.
+inline std::int64_t new_sms_program(Client& c, const std::string& name, const std::string& data = "hello") {
+    const std::int64_t text =
+        created_id(c.post("/messages/texts", json::object{{"name", name}, {"data", data}}), "text_id");
+    return created_id(c.post("/programs/sendsms", json::object{{"name", name}, {"text_id", text}}), "program_id");
+}
+
+inline std::int64_t new_transmission(Client& c, std::int64_t contact_id, std::int64_t program_id,
+                                     json::object extra = {}) {
+    extra["contact_id"] = contact_id;
+    extra["program_id"] = program_id;
+    return created_id(c.post("/transmissions", extra), "transmission_id");
+}
+
+inline json::object get_transmission(Client& c, std::int64_t id) {
+    Response r = c.get(tx_path(id));
+    REQUIRE_STATUS(r, 200);
+    return as_object(r);
+}
+
+// POST …/send; returns the spool_id.
+inline std::int64_t send_transmission(Client& c, std::int64_t id) {
+    return created_id(c.post(tx_path(id, "send"), json::object{}), "spool_id");
+}
+
+// Polls the transmission (20 ms apart) until its status is one of `want` or `timeout` passes
+// (a failed check); returns the transmission as last read.
+inline json::object await_transmission(Client& c, std::int64_t id, const std::vector<std::string>& want,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        json::object t = get_transmission(c, id);
+        const std::string status = str_field(t, "status");
+        if (std::find(want.begin(), want.end(), status) != want.end()) return t;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            FAIL_CHECK("transmission " << id << " is still " << status << " after " << timeout.count()
+                                       << " ms: " << json::serialize(t));
+            return t;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+inline json::object await_transmission(Client& c, std::int64_t id, const std::string& want,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    return await_transmission(c, id, std::vector<std::string>{want}, timeout);
+}
+
+// GET …/detail: the transmission's spools, oldest first.
+inline json::array spools_of(Client& c, std::int64_t id) {
+    Response r = c.get(tx_path(id, "detail"));
+    REQUIRE_STATUS(r, 200);
+    json::array spools = as_array(r);
+    std::sort(spools.begin(), spools.end(), [](const json::value& a, const json::value& b) {
+        return a.at("spool_id").to_number<std::int64_t>() < b.at("spool_id").to_number<std::int64_t>();
+    });
+    return spools;
+}
+
+// An optional integer field: nullopt when absent or null.
+inline std::optional<std::int64_t> opt_int(const json::object& o, std::string_view key) {
+    const json::value* p = o.if_contains(key);
+    if (!p || p->is_null()) return std::nullopt;
+    return as_int(*p);
+}
+
+// A loopback provider for `service_flag` with these settings; returns its provider_id.
+inline std::int64_t new_loopback_provider(Client& admin, const std::string& name, std::int64_t service_flag,
+                                          const json::object& settings = {}, std::int64_t weight = 10) {
+    json::object body{{"name", name},       {"type", "loopback"}, {"service_flag", service_flag},
+                      {"username", "test"}, {"weight", weight},   {"active", 1}};
+    if (!settings.empty()) body["settings"] = settings;
+    return created_id(admin.post("/providers", body), "provider_id");
+}
+
+inline void set_provider_active(Client& admin, std::int64_t provider_id, bool active) {
+    Response r = admin.put("/providers/" + std::to_string(provider_id), json::object{{"active", active ? 1 : 0}});
+    REQUIRE_STATUS(r, 200);
+    REQUIRE(int_field(as_object(r), "active") == (active ? 1 : 0));
+}
+
+}  // namespace http_test_helpers

@@ -33,6 +33,11 @@ TEST_CASE("an older database is upgraded in place, keeping its rows") {
             CHECK(c.db().execAndGet("SELECT username FROM usr").getString() == "old");
             CHECK(c.db().execAndGet("PRAGMA foreign_keys").getInt() == 1);
             CHECK(c.db().execAndGet("PRAGMA journal_mode").getString() == "wal");
+            // Users from before accounts existed get the default account new users get.
+            CHECK(c.db()
+                      .execAndGet("SELECT COUNT(*) FROM account WHERE username = 'old' AND user_id = "
+                                  "(SELECT user_id FROM usr WHERE username = 'old') AND active = 1")
+                      .getInt() == 1);
         });
     }
     {

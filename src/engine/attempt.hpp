@@ -1,0 +1,64 @@
+// Attempt: one delivery attempt on its way through the engine, and the database steps that
+// begin and end one. Shared by Transmissions::send (which begins attempts for callers) and
+// the engine (automatic retries, schedules, recovery after a restart).
+#pragma once
+
+#include "media/media_store.hpp"
+#include "store/connection.hpp"
+
+#include <ictcore/gateway.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ictcore::engine {
+
+struct Attempt {
+    Delivery delivery;
+    std::vector<std::int64_t> tried;              // providers already tried in this attempt
+    std::optional<std::int64_t> pinned_provider;  // redelivery after a restart: only this one
+    std::string last_error;                       // the last provider error, for the final response
+};
+
+// Seconds since the Unix epoch.
+std::int64_t unix_now();
+
+// Rows shared by the transmissions of one bulk call (their program, its message, the account),
+// read once per call instead of once per transmission. Only valid within one transaction.
+struct LoadCache {
+    std::map<std::int64_t, std::optional<Program>> programs;
+    std::map<std::int64_t, std::optional<Account>> accounts;
+    std::map<std::int64_t, std::optional<Text>> texts;
+};
+
+// Loads what delivering `t` needs — contact, program, its message and media, account — and
+// works out the destination. Throws Error(invalid) naming what is missing or unusable.
+Delivery load_delivery(store::Connection& c, const media::MediaStore& media, const Transmission& t,
+                       LoadCache* cache = nullptr);
+
+// Begins an attempt on a loaded transmission: checks it can be delivered, inserts a queued
+// spool and marks the transmission processing (try_done + 1). Run in a write transaction.
+Attempt begin_attempt(store::Connection& c, const media::MediaStore& media, Transmission t, std::int64_t now,
+                      LoadCache* cache = nullptr);
+
+// Inserts a new pending copy of `t` (same program, contact, account, tries allowed); returns its id.
+std::int64_t clone_transmission(store::Connection& c, const Transmission& t, std::int64_t now);
+
+// The final state of an attempt, written in one transaction: spool status, response and
+// results; the transmission completed, failed, or pending_retry (returned) when tries remain.
+struct Ending {
+    bool delivered = false;
+    std::string response;
+    std::vector<Outcome::Result> results;
+    std::optional<std::int64_t> provider_id;
+    bool allow_retry = true;  // false: never retried automatically (outcome unknown)
+    bool invalid = false;     // the transmission cannot be delivered as it stands
+};
+// Returns the next_run of an automatic retry when one was scheduled.
+std::optional<std::int64_t> end_attempt(store::Connection& c, const Delivery& d, const Ending& ending, std::int64_t now,
+                                        std::int64_t retry_delay_seconds);
+
+}  // namespace ictcore::engine

@@ -1,0 +1,57 @@
+// Engine: delivers committed attempts through the gateways, records their outcomes, retries
+// failed attempts after the configured delay, fires schedules, and on start recovers the
+// work a previous run left in flight. It runs on an Asio io_context (the host's, or one
+// thread of its own); gateways report back asynchronously, so no thread waits on a delivery.
+// Every state change is committed (one group-committed write per step) before the next step
+// starts or anyone can observe it.
+#pragma once
+
+#include "engine/attempt.hpp"
+
+#include <ictcore/gateway.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ictcore::detail {
+struct CoreState;
+}
+
+namespace ictcore::engine {
+
+class Engine {
+public:
+    explicit Engine(detail::CoreState& state);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    void register_gateway(std::shared_ptr<Gateway> gateway);
+    // The gateway serving providers of `type`, or null.
+    std::shared_ptr<Gateway> gateway(std::string_view type) const;
+    // The types of the registered gateways, sorted.
+    std::vector<std::string> gateway_types() const;
+
+    // Loads providers, recovers unfinished attempts, arms retries and schedules, and starts
+    // the engine's thread when it runs its own io_context.
+    void start();
+
+    // Hands over an attempt whose queued spool is committed. Any thread.
+    void submit(Attempt attempt);
+    // Rereads the providers after a change. Any thread.
+    void providers_changed();
+    // True when an active provider with a registered gateway serves the service.
+    bool serves(std::int64_t service) const;
+    // Fires schedule `schedule_id` at `when` (Unix seconds) unless it changed meanwhile.
+    void arm_schedule(std::int64_t schedule_id, std::int64_t when);
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ictcore::engine

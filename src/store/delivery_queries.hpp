@@ -1,0 +1,67 @@
+// Statements of the delivery engine: the state changes of spools and transmissions, the
+// scans that recover work after a restart, and schedules.
+#pragma once
+
+#include "store/connection.hpp"
+
+#include <ictcore/provider.hpp>
+#include <ictcore/schedule_spec.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ictcore::store {
+
+// Every provider, with its password (which listings never read).
+std::vector<Provider> all_providers(Connection& c);
+
+void mark_spool_started(Connection& c, std::int64_t spool_id, std::int64_t provider_id, std::int64_t now);
+void mark_spool_connected(Connection& c, std::int64_t spool_id, std::int64_t now);
+// False when the spool is gone (its transmission was deleted meanwhile).
+bool finish_spool(Connection& c, std::int64_t spool_id, std::string_view status, const std::string& response,
+                  std::optional<std::int64_t> provider_id, std::int64_t now);
+
+// Sets a transmission's state after an attempt began or ended.
+void set_transmission_processing(Connection& c, std::int64_t transmission_id, std::int64_t try_done, std::int64_t now);
+void set_transmission_outcome(Connection& c, std::int64_t transmission_id, std::string_view status,
+                              const std::optional<std::string>& response, std::optional<std::int64_t> next_run);
+
+// Spools whose outcome is not recorded (queued, started or connected), oldest first.
+struct OpenSpool {
+    std::int64_t spool_id = 0;
+    std::int64_t transmission_id = 0;
+    std::string status;
+    std::optional<std::int64_t> provider_id;
+};
+std::vector<OpenSpool> open_spools(Connection& c);
+
+// Transmissions awaiting an automatic retry: (transmission_id, next_run).
+std::vector<std::pair<std::int64_t, std::int64_t>> pending_retries(Connection& c);
+
+// Schedules.
+struct ScheduleRow {
+    std::int64_t schedule_id = 0;
+    std::string action;  // "send" (a transmission); campaigns add their own
+    std::optional<std::int64_t> transmission_id;
+    std::optional<std::int64_t> campaign_id;
+    std::string kind;  // "once" or "cron"
+    std::optional<std::int64_t> at;
+    std::string year, month, day, weekday, hour, minute;
+    std::int64_t next_run = 0;
+    std::int64_t created_by = 0;
+};
+// The row's timing as a spec, and a spec's timing into a row: one mapping both ways.
+ScheduleSpec spec_of(const ScheduleRow& row);
+void set_spec(ScheduleRow& row, const ScheduleSpec& spec);
+std::int64_t insert_schedule(Connection& c, const ScheduleRow& row);
+std::optional<ScheduleRow> find_schedule(Connection& c, std::int64_t schedule_id);
+std::vector<ScheduleRow> all_schedules(Connection& c);
+void set_schedule_next_run(Connection& c, std::int64_t schedule_id, std::int64_t next_run);
+bool delete_schedule(Connection& c, std::int64_t schedule_id);
+// Removes the schedules of a transmission; returns how many there were.
+int delete_transmission_schedules(Connection& c, std::int64_t transmission_id);
+
+}  // namespace ictcore::store
