@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: the ictcore benchmark, in one run (by hand only: never in CI, never as a test).
 #
-#   bench/run.sh [--build-dir DIR] [--duration SECONDS] [--rows N] [--no-build] [--no-readme]
+#   bench/run.sh [--build-dir DIR] [--duration SECONDS] [--rows N] [--transmissions N]
+#                [--no-build] [--no-readme]
 #
 # Measures, with wrk -t2 -c64 on loopback:
 #   (a) bench-minimal-server: a minimal Beast server answering a fixed JSON body (baseline)
@@ -13,8 +14,13 @@
 # then imports a generated CSV of N rows (default 1,000,000) into a group of a fresh server
 # (rows/s, peak RSS from VmHWM; for reference the upload alone and the SQLite floor of the
 # same inserts, bench-sqlite-insert --import), restarts that server on the same data and
-# lists all N contacts with one GET /contacts (time, peak RSS). Prints the figures with the
-# ratios b/a and c/d against their targets and writes the same table into bench/README.md.
+# lists all N contacts with one GET /contacts (time, peak RSS). Then bench-delivery measures
+# the delivery engine in-process:
+#   (e) N transmissions (default 100,000) created and sent through loopback: completed/s, peak RSS
+#   (f) raw SQLite doing the same row changes with the store's schema and pragmas (baseline)
+#   (g) 10,000 deliveries with 1 s latency in flight at once: wall time, threads
+# Prints the figures with the ratios b/a, c/d and e/f against their targets and writes the same
+# table into bench/README.md.
 #
 # Needs wrk (scripts/install-deps --bench), curl and awk; builds ictcore-server and the bench
 # programs in DIR (default build-bench/ beside bench/) as a Release build when needed.
@@ -28,17 +34,19 @@ duration=10
 connections=64
 wrk_threads=2
 rows=1000000
+transmissions=100000
 do_build=1
 write_readme=1
 jobs="${ICTCORE_BENCH_JOBS:-2}"
 
-usage() { sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --build-dir) build_dir="$(realpath -m "$2")"; shift 2 ;;
         --duration) duration="$2"; shift 2 ;;
         --rows) rows="$2"; shift 2 ;;
+        --transmissions) transmissions="$2"; shift 2 ;;
         --no-build) do_build=0; shift ;;
         --no-readme) write_readme=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -47,6 +55,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$duration" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --duration wants whole seconds" >&2; exit 2; }
 [[ "$rows" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rows wants a positive integer" >&2; exit 2; }
+[[ "$transmissions" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --transmissions wants a positive integer" >&2; exit 2; }
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -73,6 +82,7 @@ fi
 server_bin="$build_dir/server/ictcore-server"
 minimal_bin="$build_dir/bench/bench-minimal-server"
 insert_bin="$build_dir/bench/bench-sqlite-insert"
+delivery_bin="$build_dir/bench/bench-delivery"
 if [[ $do_build -eq 1 ]]; then
     cache="$build_dir/CMakeCache.txt"
     if [[ ! -f "$cache" ]] || ! grep -qx 'CMAKE_BUILD_TYPE:STRING=Release' "$cache" \
@@ -82,9 +92,10 @@ if [[ $do_build -eq 1 ]]; then
             -DICTCORE_BUILD_SERVER=ON -DICTCORE_BUILD_TESTS=OFF -DICTCORE_BUILD_EXAMPLES=OFF >&2
     fi
     log "building (cmake --build, -j$jobs)"
-    cmake --build "$build_dir" -j "$jobs" --target ictcore-server bench-minimal-server bench-sqlite-insert >&2
+    cmake --build "$build_dir" -j "$jobs" --target ictcore-server bench-minimal-server bench-sqlite-insert \
+        bench-delivery >&2
 fi
-for bin in "$server_bin" "$minimal_bin" "$insert_bin"; do
+for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin"; do
     [[ -x "$bin" ]] || die "$bin is missing (build without --no-build)"
 done
 
@@ -307,6 +318,16 @@ list_total="$(sed -n 's/^[Xx]-[Tt]otal-[Cc]ount: *\([0-9]*\).*/\1/p' "$tmp/list.
 list_rate="$(awk -v n="${list_total:-0}" -v s="$list_seconds" 'BEGIN { printf "%.0f", n / s }')"
 stop_server "$list_pid"
 
+# ---- delivery engine (bench-delivery: embedded Core, its own table rows) -------------------------
+# In $tmp as well, so its commits wait for the same file system's fsyncs as the servers' did.
+log "(e)-(g) bench-delivery --transmissions $transmissions"
+delivery_out="$("$delivery_bin" --transmissions "$transmissions" --dir "$tmp")" \
+    || die "bench-delivery failed: $delivery_out"
+echo "$delivery_out" >&2
+delivery_rows="$(printf '%s\n' "$delivery_out" | grep '^| ' | grep -v '^| Measurement ' || true)"
+[[ -n "$delivery_rows" ]] || die "bench-delivery printed no table"
+delivery_info="$(printf '%s\n' "$delivery_out" | sed -n 's/^info: /- bench-delivery: /p')"
+
 # ---- report ----------------------------------------------------------------------------------------
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }'; }
 # verdict VALUE OP TARGET [NAME]: MET / NOT MET (INVALID when NAME's measurement had errors)
@@ -356,12 +377,16 @@ table="$tmp/table.md"
     echo "| peak RSS of the server during the import (VmHWM; $(mb "$import_hwm_before") MB before) | $import_mb MB | < 200 MB | $(verdict "$import_mb" "<" 200) |"
     echo "| \`GET /contacts\`, $(num "${list_total:-0}") contacts in one response ($(mb $((list_bytes / 1024))) MB) | $(secs "$list_seconds") s ($(num "$list_rate") rows/s) | | |"
     echo "| peak RSS of the restarted server during the listing (VmHWM; $(mb "$list_hwm_before") MB before) | $list_mb MB | < 100 MB | $(verdict "$list_mb" "<" 100) |"
+    printf '%s\n' "$delivery_rows"
     if [[ ${#notes[@]} -gt 0 ]]; then
         echo
         for note in "${notes[@]}"; do echo "- $note"; done
     fi
     echo
-    echo "MB = 10^6 bytes. (d) runs after (c), alone, for ${duration} s."
+    echo "MB = 10^6 bytes. (d) runs after (c), alone, for ${duration} s. (e)-(g) run in-process"
+    echo "(bench-delivery, no HTTP) after the listing; where their time went:"
+    echo
+    printf '%s\n' "$delivery_info"
 } >"$table"
 
 echo
