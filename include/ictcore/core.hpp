@@ -40,6 +40,9 @@ struct Options {
     // On first start, store one active loopback provider per service so a new install
     // delivers at once (simulated).
     bool seed_loopback_providers = true;
+    // How long destroying a Core waits for deliveries in flight to report and be recorded;
+    // what is still open then is recovered on the next start.
+    std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
     // The engine's io_context. When null, Core runs its own on one thread of its own.
     boost::asio::io_context* io_context = nullptr;
     // Gateways to register before the engine starts, so attempts a previous run left in

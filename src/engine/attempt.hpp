@@ -21,6 +21,7 @@ struct Attempt {
     std::vector<std::int64_t> tried;              // providers already tried in this attempt
     std::optional<std::int64_t> pinned_provider;  // redelivery after a restart: only this one
     std::string last_error;                       // the last provider error, for the final response
+    bool counted = false;                         // counted in the engine's open attempts
 };
 
 // Seconds since the Unix epoch.

@@ -90,6 +90,8 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     };
     std::vector<PendingWrite> pending_writes;
     bool write_in_flight = false;
+    // Attempts dispatched whose outcome is not yet committed; a stop waits for them to settle.
+    std::atomic<int> open_attempts{0};
 
     // A write whose completion continues on the strand.
     template <class Job, class Then>
@@ -163,6 +165,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // ---- delivering ----------------------------------------------------------------
 
     void dispatch(std::shared_ptr<Attempt> a, bool front = false) {
+        if (!a->counted) {
+            a->counted = true;
+            ++open_attempts;
+        }
         const auto service = a->delivery.transmission.service_flag;
         const auto choice = pool.choose(service, a->tried, a->pinned_provider);
         if (choice.pick == ProviderPool::Pick::busy) {
@@ -249,6 +255,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         write_then([a, ending = std::move(ending), now, delay,
                     next_run](store::Connection& c) { *next_run = end_attempt(c, a->delivery, ending, now, delay); },
                    [a, next_run](Impl& self, std::exception_ptr error) {
+                       if (a->counted) --self.open_attempts;
                        if (error) {
                            spdlog::error("engine: recording the outcome of spool {} failed: {}", a->delivery.spool_id,
                                          describe(error));
@@ -507,6 +514,15 @@ namespace ictcore::engine {
 Engine::Engine(detail::CoreState& state) : impl_(std::make_shared<Impl>(state)) {}
 
 Engine::~Engine() {
+    // Let deliveries in flight finish and their outcomes be committed, within a bound: an
+    // outcome lost here would make a gateway that cannot deduplicate fail it as interrupted.
+    const auto deadline = std::chrono::steady_clock::now() + impl_->state.options.drain_timeout;
+    while (impl_->open_attempts.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (const int left = impl_->open_attempts.load(); left > 0) {
+        spdlog::warn("engine: stopping with {} deliveries unfinished; they are recovered on the next start", left);
+    }
     impl_->work.reset();
     if (impl_->own_io) {
         impl_->own_io->stop();

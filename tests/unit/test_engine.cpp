@@ -205,6 +205,8 @@ struct Env {
     test::TempDir dir;
     std::shared_ptr<TestGateway> gateway = std::make_shared<TestGateway>();
     std::chrono::seconds retry_delay{1};
+    // Closing leaves held deliveries unfinished unless a test asks the Core to wait for them.
+    std::chrono::milliseconds drain{0};
     std::unique_ptr<Core> core;
     Principal admin;
     std::optional<std::int64_t> program_id;
@@ -217,6 +219,7 @@ struct Env {
         o.admin_password = "admin-password";
         o.password_cost = PasswordCost::minimal;
         o.retry_delay = retry_delay;
+        o.drain_timeout = drain;
         o.seed_loopback_providers = false;
         o.gateways = {gateway};
         return o;
@@ -867,4 +870,32 @@ TEST_CASE("engine: a cron schedule stores its next minute and fires again after 
 
     env.tx().unschedule(env.admin, id);
     CHECK(schedule_rows(env.db_path(), id).empty());
+}
+
+TEST_CASE("engine: a stop waits for deliveries in flight and records their outcomes") {
+    Env env;
+    env.drain = 3000ms;
+    env.reopen(env.gateway);  // not redelivery-safe: an unrecorded outcome would fail as interrupted
+    env.provider("trunk a");
+    const auto id = env.transmission();
+    const auto spool_id = env.send(id);
+    REQUIRE(env.gateway->wait_deliveries(1));
+
+    std::thread far_end([&] {
+        std::this_thread::sleep_for(300ms);
+        env.gateway->finish(spool_id, Outcome::delivered("ok"));
+    });
+    const auto start = std::chrono::steady_clock::now();
+    env.close();
+    const auto waited = std::chrono::steady_clock::now() - start;
+    far_end.join();
+    CHECK(waited >= 250ms);
+    CHECK(waited < 3000ms);
+
+    env.drain = 0ms;
+    env.open();
+    CHECK(env.status(id) == "completed");
+    CHECK(env.spool(spool_id).status == "completed");
+    CHECK(env.spool(spool_id).response == "ok");
+    CHECK(env.gateway->count() == 1);
 }
