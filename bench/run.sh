@@ -84,13 +84,11 @@ minimal_bin="$build_dir/bench/bench-minimal-server"
 insert_bin="$build_dir/bench/bench-sqlite-insert"
 delivery_bin="$build_dir/bench/bench-delivery"
 if [[ $do_build -eq 1 ]]; then
-    cache="$build_dir/CMakeCache.txt"
-    if [[ ! -f "$cache" ]] || ! grep -qx 'CMAKE_BUILD_TYPE:STRING=Release' "$cache" \
-        || ! grep -qx 'ICTCORE_BUILD_BENCH:BOOL=ON' "$cache"; then
-        log "configuring a Release build in $build_dir"
-        cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DICTCORE_BUILD_BENCH=ON \
-            -DICTCORE_BUILD_SERVER=ON -DICTCORE_BUILD_TESTS=OFF -DICTCORE_BUILD_EXAMPLES=OFF >&2
-    fi
+    # Configure every time (cheap when nothing changed): a build dir made before a bench
+    # target existed would not know it.
+    log "configuring a Release build in $build_dir"
+    cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DICTCORE_BUILD_BENCH=ON \
+        -DICTCORE_BUILD_SERVER=ON -DICTCORE_BUILD_TESTS=OFF -DICTCORE_BUILD_EXAMPLES=OFF >&2
     log "building (cmake --build, -j$jobs)"
     cmake --build "$build_dir" -j "$jobs" --target ictcore-server bench-minimal-server bench-sqlite-insert \
         bench-delivery >&2
