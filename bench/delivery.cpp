@@ -30,6 +30,8 @@
 #include <ictcore/ictcore.hpp>
 #include <ictcore/service_flag.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <dlfcn.h>
@@ -109,45 +111,33 @@ struct Args {
     std::filesystem::path dir;
 };
 
-[[noreturn]] void usage(int code) {
-    (code == 0 ? std::cout : std::cerr)
-        << "usage: bench-delivery [--transmissions N] [--threads T] [--wide-threads W] [--batch B] [--inflight M]\n"
-           "                      [--latency-ms L] [--dir DIR]\n";
-    std::exit(code);
-}
-
 Args parse(int argc, char** argv) {
     Args args;
     const char* tmp = std::getenv("TMPDIR");
     args.dir = tmp && *tmp ? tmp : "/tmp";
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") usage(0);
-        if (i + 1 >= argc) usage(2);
-        const std::string value = argv[++i];
-        try {
-            if (arg == "--transmissions")
-                args.transmissions = std::stoll(value);
-            else if (arg == "--threads")
-                args.threads = std::stoi(value);
-            else if (arg == "--batch")
-                args.batch = std::stoi(value);
-            else if (arg == "--wide-threads")
-                args.wide_threads = std::stoi(value);
-            else if (arg == "--inflight")
-                args.inflight = std::stoll(value);
-            else if (arg == "--latency-ms")
-                args.latency_ms = std::stoll(value);
-            else if (arg == "--dir")
-                args.dir = value;
-            else
-                usage(2);
-        } catch (const std::exception&) {
-            usage(2);
-        }
+    CLI::App app{"bench-delivery: delivery throughput, in-flight deliveries and threads, against raw SQLite"};
+    app.add_option("--transmissions", args.transmissions, "transmissions in (e) and (e')")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--threads", args.threads, "client threads")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--batch", args.batch, "transmissions per bulk call in (e'); 0 or 1 skips it")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--wide-threads", args.wide_threads, "client threads of the extra (e) run; 0 skips it")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--inflight", args.inflight, "deliveries in flight in (g)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--latency-ms", args.latency_ms, "loopback latency in (g)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--dir", args.dir, "directory for the scratch databases")->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));
     }
-    if (args.transmissions < 1 || args.threads < 1 || args.wide_threads < 0 || args.inflight < 1 || args.latency_ms < 0)
-        usage(2);
     return args;
 }
 

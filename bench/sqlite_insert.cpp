@@ -22,6 +22,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,7 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <string>
 
 namespace {
@@ -40,39 +42,29 @@ struct Args {
     std::string dir;
 };
 
-[[noreturn]] void usage(int code) {
-    (code == 0 ? std::cout : std::cerr) << "usage: bench-sqlite-insert [--rows N] [--seconds S] [--dir DIR]\n"
-                                           "       bench-sqlite-insert --import N [--dir DIR]\n";
-    std::exit(code);
-}
-
 Args parse(int argc, char** argv) {
     Args args;
-    if (const char* tmp = std::getenv("TMPDIR"); tmp != nullptr && *tmp != '\0')
-        args.dir = tmp;
-    else
-        args.dir = "/tmp";
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "-h" || arg == "--help") usage(0);
-        if (i + 1 >= argc) usage(2);
-        const std::string value = argv[++i];
-        try {
-            if (arg == "--rows")
-                args.rows = std::stoll(value);
-            else if (arg == "--seconds")
-                args.seconds = std::stod(value);
-            else if (arg == "--import")
-                args.import_rows = std::stoll(value);
-            else if (arg == "--dir")
-                args.dir = value;
-            else
-                usage(2);
-        } catch (const std::exception&) {
-            usage(2);
-        }
+    const char* tmp = std::getenv("TMPDIR");
+    args.dir = tmp && *tmp ? tmp : "/tmp";
+    CLI::App app{"bench-sqlite-insert: raw SQLite inserts with the store's pragmas (baseline d, import floor)"};
+    app.add_option("--rows", args.rows, "stop after this many rows (-1: no limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::int64_t{-1}, std::numeric_limits<std::int64_t>::max()));
+    app.add_option("--seconds", args.seconds, "stop after this long")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--import", args.import_rows, "instead: the import floor for N rows in one transaction")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--dir", args.dir, "directory for the scratch database")->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));
     }
-    if (args.rows == 0 || args.seconds <= 0 || args.import_rows < 0) usage(2);
+    if (args.rows == 0) {
+        std::cerr << "--rows: 0 rows measure nothing\n";
+        std::exit(2);
+    }
     return args;
 }
 
