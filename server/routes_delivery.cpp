@@ -1,8 +1,6 @@
 // Routes of providers, programs, transmissions and spools: decode, call Core, encode.
 #include <ictcore/schedule_spec.hpp>
 
-#include <chrono>
-
 #include "route_support.hpp"
 #include "routes.hpp"
 
@@ -11,11 +9,6 @@ namespace ictcore::server {
 using namespace routes;
 
 namespace {
-
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // The guide's examples write some keys as API Blueprint artefacts, e.g.
 // "service_flag: 1 (number) - Type of …"; read them as the plain field they name.
@@ -107,7 +100,7 @@ void add_transmission_routes(Router& router, ictcore::Core& core) {
     });
     router.add("PUT", "/transmissions/{transmission_id}/schedule", [&tx](const Request& request, const Principal& who) {
         const json::object body = ictcore::parse_json_object(request.body);
-        const auto spec = ictcore::parse_schedule(body, unix_now());
+        const auto spec = ictcore::parse_schedule(body, ictcore::unix_now());
         return id_response("schedule_id", tx.schedule(who, request.params.at(0), spec));
     });
     router.add("DELETE", "/transmissions/{transmission_id}/schedule",

@@ -36,6 +36,9 @@ struct ScheduleSpec {
 // values or syntax, a once-time before `now`, or a cron pattern that never fires from `now` on.
 ScheduleSpec parse_schedule(const boost::json::object& body, std::int64_t now);
 
+// Seconds since the Unix epoch now: the clock schedules, retries and spool times are read on.
+std::int64_t unix_now();
+
 // Next firing strictly after `after` (Unix seconds, UTC), or nullopt if there is none.
 // Cron firings fall on second 0 of a minute; the search stops after year 9999.
 // Throws Error(invalid) if a cron field of `spec` is malformed.

@@ -14,11 +14,6 @@
 
 namespace ictcore::engine {
 
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 namespace {
 
 [[noreturn]] void undeliverable(const std::string& why) { throw Error(Errc::invalid, why); }
@@ -39,15 +34,6 @@ std::filesystem::path required_media(const media::MediaStore& media, std::string
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) undeliverable(fmt::format("{} {} has no media yet", what, id));
     return path;
-}
-
-template <class Entity>
-std::optional<Entity> find_cached(store::Connection& c, std::int64_t id, const store::Scope& scope,
-                                  std::map<std::int64_t, std::optional<Entity>>* cache) {
-    if (!cache) return store::Table<Entity>::find(c, id, scope);
-    auto it = cache->find(id);
-    if (it == cache->end()) it = cache->emplace(id, store::Table<Entity>::find(c, id, scope)).first;
-    return it->second;
 }
 
 }  // namespace

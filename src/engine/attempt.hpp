@@ -5,8 +5,10 @@
 
 #include "media/media_store.hpp"
 #include "store/connection.hpp"
+#include "store/table.hpp"
 
 #include <ictcore/gateway.hpp>
+#include <ictcore/schedule_spec.hpp>
 
 #include <cstdint>
 #include <map>
@@ -24,8 +26,7 @@ struct Attempt {
     bool counted = false;                         // counted in the engine's open attempts
 };
 
-// Seconds since the Unix epoch.
-std::int64_t unix_now();
+using ictcore::unix_now;
 
 // Rows shared by the transmissions of one bulk call (their program, its message, the account),
 // read once per call instead of once per transmission. Only valid within one transaction.
@@ -34,6 +35,16 @@ struct LoadCache {
     std::map<std::int64_t, std::optional<Account>> accounts;
     std::map<std::int64_t, std::optional<Text>> texts;
 };
+
+// A row by id through `cache` (read once per id), or straight from the store without one.
+template <class Entity>
+std::optional<Entity> find_cached(store::Connection& c, std::int64_t id, const store::Scope& scope,
+                                  std::map<std::int64_t, std::optional<Entity>>* cache) {
+    if (!cache) return store::Table<Entity>::find(c, id, scope);
+    auto it = cache->find(id);
+    if (it == cache->end()) it = cache->emplace(id, store::Table<Entity>::find(c, id, scope)).first;
+    return it->second;
+}
 
 // Loads what delivering `t` needs — contact, program, its message and media, account — and
 // works out the destination. Throws Error(invalid) naming what is missing or unusable.

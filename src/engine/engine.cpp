@@ -151,8 +151,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
     // ---- providers -------------------------------------------------------------------
 
-    void reload_providers() {
-        auto providers = state.store->read([](store::Connection& c) { return store::all_providers(c); });
+    std::vector<Provider> read_providers() const {
+        return state.store->read([](store::Connection& c) { return store::all_providers(c); });
+    }
+
+    void reload_providers(const std::vector<Provider>& providers) {
         pool.reload(providers, gateways_copy());
         // Waiting attempts may have a provider now, or none at all any more.
         auto queues = std::move(waiting);
@@ -563,7 +566,7 @@ void Engine::start() {
     auto schedules = self.state.store->read([](store::Connection& c) { return store::all_schedules(c); });
     self.on_strand([recovered = std::move(recovered), retries = std::move(retries),
                     schedules = std::move(schedules)](Impl& impl) mutable {
-        impl.reload_providers();
+        impl.reload_providers(impl.read_providers());
         for (auto& [a, ending] : recovered.ended) impl.finish(a, std::move(ending));
         for (const auto& a : recovered.resume) impl.dispatch(a);
         for (const auto& [id, when] : retries) impl.timeline.emplace(when, Impl::Due{Impl::Due::Kind::retry, id});
@@ -592,17 +595,10 @@ void Engine::submit(Attempt attempt) {
 }
 
 void Engine::providers_changed() {
-    impl_->on_strand([](Impl& self) { self.reload_providers(); });
-    // serves() answers from the pool, which the strand refreshes; refresh it now too so a
-    // send right after a provider change sees the change.
-    auto providers = impl_->state.store->read([](store::Connection& c) { return store::all_providers(c); });
-    std::int64_t served = 0;
-    const auto gateways = impl_->gateways_copy();
-    for (const auto& p : providers) {
-        auto g = gateways.find(p.type);
-        if (p.active && g != gateways.end()) served |= p.service_flag & g->second->services();
-    }
-    impl_->pool.set_served(served);
+    // serves() answers at once, so a send right after a provider change sees the change. The
+    // strand rereads when it gets to it: of two changes racing, the later rows win there.
+    impl_->pool.set_served(ProviderPool::services_of(impl_->read_providers(), impl_->gateways_copy()));
+    impl_->on_strand([](Impl& self) { self.reload_providers(self.read_providers()); });
 }
 
 bool Engine::serves(std::int64_t service) const { return impl_->pool.serves(service); }

@@ -20,28 +20,43 @@ int ProviderPool::concurrency_of(const Provider& p) {
     return static_cast<int>(c->get_int64());
 }
 
+std::shared_ptr<Gateway> ProviderPool::usable(const Provider& p,
+                                              const std::map<std::string, std::shared_ptr<Gateway>>& gateways) {
+    if (!p.active) return nullptr;
+    auto g = gateways.find(p.type);
+    if (g == gateways.end()) return nullptr;
+    try {
+        concurrency_of(p);
+    } catch (const Error&) {
+        return nullptr;  // checked when stored; a row edited behind our back is left out
+    }
+    return g->second;
+}
+
+std::int64_t ProviderPool::services_of(const std::vector<Provider>& providers,
+                                       const std::map<std::string, std::shared_ptr<Gateway>>& gateways) {
+    std::int64_t served = 0;
+    for (const auto& p : providers) {
+        if (auto g = usable(p, gateways)) served |= p.service_flag & g->services();
+    }
+    return served;
+}
+
 void ProviderPool::reload(const std::vector<Provider>& providers,
                           const std::map<std::string, std::shared_ptr<Gateway>>& gateways) {
     std::map<std::int64_t, int> in_flight;
     for (const auto& e : entries_) in_flight[e.provider.provider_id] = e.in_flight;
     for (const auto& [id, n] : in_flight_of_removed_) in_flight[id] += n;
     std::vector<Entry> next;
-    std::int64_t served = 0;
     for (const auto& p : providers) {
-        if (!p.active) continue;
-        auto g = gateways.find(p.type);
-        if (g == gateways.end()) continue;
+        auto gateway = usable(p, gateways);
+        if (!gateway) continue;
         Entry e;
         e.provider = p;
-        e.gateway = g->second;
-        try {
-            e.concurrency = concurrency_of(p);
-        } catch (const Error&) {
-            continue;  // checked when stored; a row edited behind our back is left out
-        }
+        e.gateway = std::move(gateway);
+        e.concurrency = concurrency_of(p);
         e.in_flight = in_flight[p.provider_id];
         in_flight.erase(p.provider_id);
-        served |= p.service_flag & g->second->services();
         next.push_back(std::move(e));
     }
     entries_ = std::move(next);
@@ -51,8 +66,7 @@ void ProviderPool::reload(const std::vector<Provider>& providers,
     for (const auto& [id, n] : in_flight) {
         if (n > 0) in_flight_of_removed_[id] = n;
     }
-    std::lock_guard lock(serves_mutex_);
-    served_ = served;
+    set_served(services_of(providers, gateways));
 }
 
 ProviderPool::Choice ProviderPool::choose(std::int64_t service, const std::vector<std::int64_t>& tried,

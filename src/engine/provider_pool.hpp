@@ -54,6 +54,14 @@ public:
     bool serves(std::int64_t service) const;
     void set_served(std::int64_t services);
 
+    // The gateway that would deliver for `p`, or null when `p` cannot be used (inactive, no
+    // registered gateway for its type, or settings edited into something malformed).
+    static std::shared_ptr<Gateway> usable(const Provider& p,
+                                           const std::map<std::string, std::shared_ptr<Gateway>>& gateways);
+    // The union of the service bits the usable providers among `providers` deliver.
+    static std::int64_t services_of(const std::vector<Provider>& providers,
+                                    const std::map<std::string, std::shared_ptr<Gateway>>& gateways);
+
     // The `concurrency` setting of a provider's settings JSON (0 when absent or unlimited).
     // Throws Error(invalid) when settings are not a JSON object or concurrency is malformed.
     static int concurrency_of(const Provider& p);

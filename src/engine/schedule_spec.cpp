@@ -420,6 +420,10 @@ std::string cron_text(const json::value& v, const FieldRule& rule) {
 
 }  // namespace
 
+std::int64_t unix_now() {
+    return chr::duration_cast<chr::seconds>(chr::system_clock::now().time_since_epoch()).count();
+}
+
 ScheduleSpec parse_schedule(const json::object& body, std::int64_t now) {
     if (body.empty()) {
         invalid(

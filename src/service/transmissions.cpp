@@ -58,16 +58,7 @@ void prepare(const Principal& who, Transmission& value) {
 // and account are the caller's, and stores the row. Inside a write transaction.
 std::int64_t insert(store::Connection& c, const Principal& who, const store::Scope& scope, Transmission& value,
                     engine::LoadCache* cache = nullptr) {
-    std::optional<Program> program;
-    if (cache) {
-        auto it = cache->programs.find(value.program_id);
-        if (it == cache->programs.end())
-            it = cache->programs.emplace(value.program_id, store::Table<Program>::find(c, value.program_id, scope))
-                     .first;
-        program = it->second;
-    } else {
-        program = store::Table<Program>::find(c, value.program_id, scope);
-    }
+    const auto program = engine::find_cached(c, value.program_id, scope, cache ? &cache->programs : nullptr);
     if (!program) throw Error(Errc::invalid, fmt::format("program {} not found", value.program_id));
     if (program->direction != "outbound") {
         throw Error(Errc::invalid, fmt::format("program {} ({}) handles received messages; it cannot be sent",

@@ -1,6 +1,7 @@
 // Accounts through Core: the default account of every user (admin included), default_for,
 // hashed secrets (checked on the database file itself), validation, ownership moves and
 // program subscriptions.
+#include "core_options.hpp"
 #include "temp_dir.hpp"
 
 #include <ictcore/ictcore.hpp>
@@ -15,14 +16,6 @@
 using namespace ictcore;
 
 namespace {
-
-Options account_options(const test::TempDir& dir) {
-    Options o;
-    o.data_dir = dir.path() / "data";
-    o.admin_password = "admin-password";
-    o.password_cost = PasswordCost::minimal;
-    return o;
-}
 
 Errc error_of(const std::function<void()>& f, std::string* message = nullptr) {
     try {
@@ -46,7 +39,7 @@ Account account_named(std::string username) {
 
 struct AccountFixture {
     test::TempDir dir;
-    Core core{account_options(dir)};
+    Core core{test::core_options(dir)};
     Principal admin = core.auth().from_password("admin", "admin-password");
 
     std::filesystem::path db_file() const { return dir.path() / "data" / "ictcore.db"; }
@@ -114,7 +107,7 @@ struct AccountFixture {
 TEST_CASE("accounts: admin gets a default account on first start, once") {
     test::TempDir dir;
     {
-        Core core(account_options(dir));
+        Core core(test::core_options(dir));
         CHECK(core.first_start());
         const Principal admin = core.auth().from_password("admin", "admin-password");
         auto mine = core.accounts().default_for(admin);
@@ -128,7 +121,7 @@ TEST_CASE("accounts: admin gets a default account on first start, once") {
         CHECK(core.accounts().list(admin, {}).total() == 1);
     }
     // A restart on the same data does not add another.
-    Core again(account_options(dir));
+    Core again(test::core_options(dir));
     CHECK_FALSE(again.first_start());
     const Principal admin = again.auth().from_password("admin", "admin-password");
     CHECK(again.accounts().list(admin, {}).total() == 1);

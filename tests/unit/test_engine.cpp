@@ -30,11 +30,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::int64_t unix_now() {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Polls `pred` until it holds or `timeout` passes; the engine works on its own thread.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = 5000ms) {

@@ -1,4 +1,5 @@
 // SMS encoding and segmenting, template rendering, and the message services.
+#include "core_options.hpp"
 #include "model/sms_encoding.hpp"
 #include "temp_dir.hpp"
 
@@ -74,10 +75,7 @@ TEST_CASE("templates render contact fields, escaping HTML and keeping headers on
 
 TEST_CASE("texts and templates through Core: derived fields follow updates, owners apply") {
     test::TempDir dir;
-    Options o;
-    o.data_dir = dir.path() / "data";
-    o.admin_password = "admin-password";
-    o.password_cost = PasswordCost::minimal;
+    Options o = test::core_options(dir);
     Core core(o);
     auto admin = core.auth().from_password("admin", "admin-password");
     User u;

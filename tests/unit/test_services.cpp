@@ -1,5 +1,6 @@
 // The services through Core: first start, permissions, ownership, atomic updates, listing
 // and CSV import/export — exactly what an embedding program gets.
+#include "core_options.hpp"
 #include "temp_dir.hpp"
 
 #include <ictcore/ictcore.hpp>
@@ -11,14 +12,6 @@
 using namespace ictcore;
 
 namespace {
-
-Options options_for(const test::TempDir& dir) {
-    Options o;
-    o.data_dir = dir.path() / "data";
-    o.admin_password = "admin-password";
-    o.password_cost = PasswordCost::minimal;
-    return o;
-}
 
 Errc code_of(const std::function<void()>& f) {
     try {
@@ -42,7 +35,7 @@ Contact contact(std::string first, std::string phone) {
 
 struct Fixture {
     test::TempDir dir;
-    Core core{options_for(dir)};
+    Core core{test::core_options(dir)};
     Principal admin = core.auth().from_password("admin", "admin-password");
 
     Principal new_user(const std::string& name) {
@@ -58,7 +51,7 @@ struct Fixture {
 
 TEST_CASE("first start creates admin once; a generated password is reported") {
     test::TempDir dir;
-    Options o = options_for(dir);
+    Options o = test::core_options(dir);
     o.admin_password.reset();
     std::string generated;
     {
