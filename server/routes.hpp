@@ -16,5 +16,6 @@ void add_account_routes(Router& router, ictcore::Core& core);
 void add_provider_routes(Router& router, ictcore::Core& core);
 void add_program_routes(Router& router, ictcore::Core& core);
 void add_transmission_routes(Router& router, ictcore::Core& core);
+void add_campaign_routes(Router& router, ictcore::Core& core);
 
 }  // namespace ictcore::server

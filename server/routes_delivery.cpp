@@ -1,4 +1,4 @@
-// Routes of providers, programs, transmissions and spools: decode, call Core, encode.
+// Routes of providers, programs, transmissions, spools and campaigns: decode, call Core, encode.
 #include <ictcore/schedule_spec.hpp>
 
 #include "route_support.hpp"
@@ -129,6 +129,40 @@ void add_transmission_routes(Router& router, ictcore::Core& core) {
     router.add("GET", "/spools/{spool_id}/result", [&tx](const Request& request, const Principal& who) {
         return array_response(tx.spool_result(who, request.params.at(0)));
     });
+}
+
+void add_campaign_routes(Router& router, ictcore::Core& core) {
+    auto& campaigns = core.campaigns();
+    add_create_route<ictcore::Campaign>(router, campaigns, "/campaigns", plain_keys);
+    add_item_routes<ictcore::Campaign>(router, campaigns, "/campaigns", plain_keys);
+    router.add("PUT", "/campaigns/{campaign_id}/start", [&campaigns](const Request& request, const Principal& who) {
+        campaigns.start(who, request.params.at(0));
+        return true_response();
+    });
+    router.add("PUT", "/campaigns/{campaign_id}/stop", [&campaigns](const Request& request, const Principal& who) {
+        campaigns.stop(who, request.params.at(0));
+        return true_response();
+    });
+    router.add("POST", "/campaigns/{campaign_id}/start/schedule",
+               [&campaigns](const Request& request, const Principal& who) {
+                   const json::object body = ictcore::parse_json_object(request.body);
+                   const auto spec = ictcore::parse_schedule(body, ictcore::unix_now());
+                   return id_response("schedule_id", campaigns.schedule_start(who, request.params.at(0), spec));
+               });
+    router.add("POST", "/campaigns/{campaign_id}/stop/schedule",
+               [&campaigns](const Request& request, const Principal& who) {
+                   const json::object body = ictcore::parse_json_object(request.body);
+                   const auto spec = ictcore::parse_schedule(body, ictcore::unix_now());
+                   return id_response("schedule_id", campaigns.schedule_stop(who, request.params.at(0), spec));
+               });
+    // The guide cancels with POST; DELETE says the same.
+    for (const char* method : {"POST", "DELETE"}) {
+        router.add(method, "/campaigns/{campaign_id}/schedule",
+                   [&campaigns](const Request& request, const Principal& who) {
+                       campaigns.unschedule(who, request.params.at(0));
+                       return true_response();
+                   });
+    }
 }
 
 }  // namespace ictcore::server

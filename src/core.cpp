@@ -172,6 +172,7 @@ Accounts& Core::accounts() { return state_->accounts; }
 Providers& Core::providers() { return state_->providers; }
 Programs& Core::programs() { return state_->programs; }
 Transmissions& Core::transmissions() { return state_->transmissions; }
+Campaigns& Core::campaigns() { return state_->campaigns; }
 void Core::register_gateway(std::shared_ptr<Gateway> gateway) { state_->engine->register_gateway(std::move(gateway)); }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }

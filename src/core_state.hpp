@@ -73,6 +73,7 @@ struct CoreState {
     Providers providers{*this};
     Programs programs{*this};
     Transmissions transmissions{*this};
+    Campaigns campaigns{*this};
     // Declared last: destroyed first, so nothing it calls back into is gone.
     std::unique_ptr<engine::Engine> engine;
 

@@ -4,6 +4,7 @@
 
 #include <ictcore/accounts.hpp>
 #include <ictcore/auth.hpp>
+#include <ictcore/campaigns.hpp>
 #include <ictcore/contacts.hpp>
 #include <ictcore/gateway.hpp>
 #include <ictcore/groups.hpp>
@@ -70,6 +71,7 @@ public:
     Providers& providers();
     Programs& programs();
     Transmissions& transmissions();
+    Campaigns& campaigns();
 
     // Makes `gateway` deliver for providers of its type (replacing any gateway of that type).
     // The loopback gateway is registered by default.

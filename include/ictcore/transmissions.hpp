@@ -24,6 +24,8 @@ public:
     std::vector<std::int64_t> create_many(const Principal& who, std::vector<Transmission> values);
     // Transmissions are not edited once created; clone() makes a fresh copy.
     Transmission update(const Principal&, std::int64_t, const std::function<void(Transmission&)>&) = delete;
+    // Error(locked) for a transmission of a campaign, which would reach its contact again.
+    void remove(const Principal& who, std::int64_t id);
 
     // Starts an attempt now; returns its spool id. Error(locked) while processing, or once
     // completed or invalid, or when no active provider serves the service; Error(invalid)

@@ -2,6 +2,7 @@
 #include "engine/attempt.hpp"
 
 #include "service/message_media.hpp"
+#include "store/campaign_queries.hpp"
 #include "store/delivery_queries.hpp"
 #include "store/table.hpp"
 
@@ -38,7 +39,8 @@ std::filesystem::path required_media(const media::MediaStore& media, std::string
 
 }  // namespace
 
-Delivery load_delivery(store::Connection& c, const media::MediaStore& media, const Transmission& t, LoadCache* cache) {
+Delivery load_delivery(store::Connection& c, const media::MediaStore& media, const Transmission& t, LoadCache* cache,
+                       const Contact* known_contact) {
     // Unscoped: who may use which contact, program and message was checked when the
     // transmission and program were created (an admin may use another user's rows).
     const store::Scope scope{};
@@ -51,9 +53,13 @@ Delivery load_delivery(store::Connection& c, const media::MediaStore& media, con
         undeliverable(fmt::format("program {} ({}) handles received messages and cannot be sent", d.program.program_id,
                                   d.program.type));
     }
-    auto contact = store::Table<Contact>::find(c, t.contact_id, scope);
-    if (!contact) undeliverable(fmt::format("contact {} no longer exists", t.contact_id));
-    d.contact = std::move(*contact);
+    if (known_contact) {
+        d.contact = *known_contact;
+    } else {
+        auto contact = store::Table<Contact>::find(c, t.contact_id, scope);
+        if (!contact) undeliverable(fmt::format("contact {} no longer exists", t.contact_id));
+        d.contact = std::move(*contact);
+    }
     d.account = find_cached(c, t.account_id, scope, cache ? &cache->accounts : nullptr);
 
     switch (t.service_flag) {
@@ -108,6 +114,7 @@ std::int64_t clone_transmission(store::Connection& c, const Transmission& t, std
     copy.try_done = 0;
     copy.last_run.reset();
     copy.next_run.reset();
+    copy.campaign_id.reset();  // a campaign has one transmission per contact; a copy is the caller's own
     copy.time_created = now;
     return store::Table<Transmission>::insert(c, copy);
 }
@@ -132,11 +139,55 @@ Attempt begin_attempt(store::Connection& c, const media::MediaStore& media, Tran
     return a;
 }
 
-std::optional<std::int64_t> end_attempt(store::Connection& c, const Delivery& d, const Ending& ending, std::int64_t now,
-                                        std::int64_t retry_delay_seconds) {
+namespace {
+
+// Records a final status, counting it in the transmission's campaign.
+std::optional<CampaignProgress> conclude(store::Connection& c, const Transmission& t, std::string_view status,
+                                         const std::optional<std::string>& response) {
+    store::set_transmission_outcome(c, t.transmission_id, status, response, std::nullopt);
+    if (!t.campaign_id) return std::nullopt;
+    return store::count_campaign_outcome(c, *t.campaign_id, status);
+}
+
+}  // namespace
+
+std::optional<CampaignProgress> invalidate(store::Connection& c, const Transmission& t, const std::string& why) {
+    return conclude(c, t, transmission_status::invalid, why);
+}
+
+CampaignBegin begin_campaign_attempt(store::Connection& c, const media::MediaStore& media, Transmission t,
+                                     const Contact& contact, std::int64_t now, LoadCache* cache) {
+    CampaignBegin out;
+    Attempt a;
+    try {
+        a.delivery = load_delivery(c, media, t, cache, &contact);
+    } catch (const Error& e) {
+        if (e.code() != Errc::invalid) throw;
+        t.status = std::string(transmission_status::invalid);
+        t.response = e.what();
+        t.transmission_id = store::Table<Transmission>::insert(c, t);
+        out.progress = store::count_campaign_outcome(c, *t.campaign_id, transmission_status::invalid);
+        return out;
+    }
+    t.status = std::string(transmission_status::processing);
+    t.try_done = 1;
+    t.last_run = now;
+    t.transmission_id = store::Table<Transmission>::insert(c, t);
+    Spool spool;
+    spool.time_spool = now;
+    spool.transmission_id = t.transmission_id;
+    spool.created_by = t.created_by;
+    a.delivery.spool_id = store::Table<Spool>::insert(c, spool);
+    a.delivery.transmission = std::move(t);
+    out.attempt = std::move(a);
+    return out;
+}
+
+Ended end_attempt(store::Connection& c, const Delivery& d, const Ending& ending, std::int64_t now,
+                  std::int64_t retry_delay_seconds) {
     const auto spool_state = ending.delivered ? spool_status::completed : spool_status::failed;
     if (!store::finish_spool(c, d.spool_id, spool_state, ending.response, ending.provider_id, now)) {
-        return std::nullopt;  // deleted meanwhile, with its transmission
+        return {};  // deleted meanwhile, with its transmission
     }
     if (!ending.results.empty()) {
         std::vector<SpoolResult> rows;
@@ -151,16 +202,14 @@ std::optional<std::int64_t> end_attempt(store::Connection& c, const Delivery& d,
     if (!ending.response.empty()) response = ending.response;
     if (ending.delivered || ending.invalid) {
         const auto state = ending.delivered ? transmission_status::completed : transmission_status::invalid;
-        store::set_transmission_outcome(c, t.transmission_id, state, response, std::nullopt);
-        return std::nullopt;
+        return {std::nullopt, conclude(c, t, state, response)};
     }
     if (ending.allow_retry && t.try_done < t.try_allowed) {
         const std::int64_t next = now + retry_delay_seconds;
         store::set_transmission_outcome(c, t.transmission_id, transmission_status::pending_retry, response, next);
-        return next;
+        return {next, std::nullopt};
     }
-    store::set_transmission_outcome(c, t.transmission_id, transmission_status::failed, response, std::nullopt);
-    return std::nullopt;
+    return {std::nullopt, conclude(c, t, transmission_status::failed, response)};
 }
 
 }  // namespace ictcore::engine

@@ -7,6 +7,7 @@
 #include "store/connection.hpp"
 #include "store/table.hpp"
 
+#include <ictcore/campaign.hpp>
 #include <ictcore/gateway.hpp>
 #include <ictcore/schedule_spec.hpp>
 
@@ -24,6 +25,7 @@ struct Attempt {
     std::optional<std::int64_t> pinned_provider;  // redelivery after a restart: only this one
     std::string last_error;                       // the last provider error, for the final response
     bool counted = false;                         // counted in the engine's open attempts
+    std::uint64_t campaign_run = 0;               // the campaign run that dispatched it, 0 if none
 };
 
 using ictcore::unix_now;
@@ -48,13 +50,27 @@ std::optional<Entity> find_cached(store::Connection& c, std::int64_t id, const s
 
 // Loads what delivering `t` needs — contact, program, its message and media, account — and
 // works out the destination. Throws Error(invalid) naming what is missing or unusable.
+// `contact`, when given, is the transmission's contact already read.
 Delivery load_delivery(store::Connection& c, const media::MediaStore& media, const Transmission& t,
-                       LoadCache* cache = nullptr);
+                       LoadCache* cache = nullptr, const Contact* contact = nullptr);
 
 // Begins an attempt on a loaded transmission: checks it can be delivered, inserts a queued
 // spool and marks the transmission processing (try_done + 1). Run in a write transaction.
 Attempt begin_attempt(store::Connection& c, const media::MediaStore& media, Transmission t, std::int64_t now,
                       LoadCache* cache = nullptr);
+
+// Inserts a campaign's transmission `t` for `contact` (already read) and begins its first
+// attempt; when it cannot be delivered (say, no e-mail address) it is stored invalid and
+// counted, and nothing is returned.
+struct CampaignBegin {
+    std::optional<Attempt> attempt;
+    std::optional<CampaignProgress> progress;  // when it was stored invalid
+};
+CampaignBegin begin_campaign_attempt(store::Connection& c, const media::MediaStore& media, Transmission t,
+                                     const Contact& contact, std::int64_t now, LoadCache* cache);
+
+// Marks a transmission that cannot be delivered invalid (counting it in its campaign).
+std::optional<CampaignProgress> invalidate(store::Connection& c, const Transmission& t, const std::string& why);
 
 // Inserts a new pending copy of `t` (same program, contact, account, tries allowed); returns its id.
 std::int64_t clone_transmission(store::Connection& c, const Transmission& t, std::int64_t now);
@@ -69,8 +85,11 @@ struct Ending {
     bool allow_retry = true;  // false: never retried automatically (outcome unknown)
     bool invalid = false;     // the transmission cannot be delivered as it stands
 };
-// Returns the next_run of an automatic retry when one was scheduled.
-std::optional<std::int64_t> end_attempt(store::Connection& c, const Delivery& d, const Ending& ending, std::int64_t now,
-                                        std::int64_t retry_delay_seconds);
+struct Ended {
+    std::optional<std::int64_t> retry_at;      // when an automatic retry was scheduled
+    std::optional<CampaignProgress> campaign;  // the campaign's progress, when the transmission ended in one
+};
+Ended end_attempt(store::Connection& c, const Delivery& d, const Ending& ending, std::int64_t now,
+                  std::int64_t retry_delay_seconds);
 
 }  // namespace ictcore::engine

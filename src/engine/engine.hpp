@@ -11,6 +11,7 @@
 #include <ictcore/gateway.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -47,6 +48,18 @@ public:
     bool serves(std::int64_t service) const;
     // Fires schedule `schedule_id` at `when` (Unix seconds) unless it changed meanwhile.
     void arm_schedule(std::int64_t schedule_id, std::int64_t when);
+
+    // Campaigns. set_campaign_running() is called inside the store write that changes the
+    // campaign's status (see campaign_control.hpp); once it returns with `false`, no attempt
+    // of the campaign reaches a gateway. After that write commits, campaign_started() runs the
+    // campaign and campaign_stopped() puts back what it had begun but not sent. Any thread.
+    void set_campaign_running(std::int64_t campaign_id, bool running);
+    void campaign_started(std::int64_t campaign_id);
+    void campaign_stopped(std::int64_t campaign_id);
+    // Reports the campaign's progress to the listener after a change made outside the engine.
+    void campaign_changed(std::int64_t campaign_id);
+    // Called on the engine's thread with the progress of campaigns that changed.
+    void set_progress_listener(std::function<void(const CampaignProgress&)> listener);
 
     struct Impl;
 

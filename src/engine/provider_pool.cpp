@@ -117,6 +117,16 @@ void ProviderPool::set_served(std::int64_t services) {
     served_ = services;
 }
 
+std::int64_t ProviderPool::capacity(std::int64_t service) const {
+    std::int64_t total = 0;
+    for (const auto& e : entries_) {
+        if ((e.provider.service_flag & service) == 0 || (e.gateway->services() & service) == 0) continue;
+        if (e.concurrency == 0) return 0;
+        total += e.concurrency;
+    }
+    return total;
+}
+
 bool ProviderPool::serves(std::int64_t service) const {
     std::lock_guard lock(serves_mutex_);
     return (served_ & service) != 0;

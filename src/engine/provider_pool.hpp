@@ -44,6 +44,10 @@ public:
     Choice choose(std::int64_t service, const std::vector<std::int64_t>& tried,
                   std::optional<std::int64_t> pinned = std::nullopt);
 
+    // How many deliveries of `service` the providers can take at once: 0 when some provider
+    // serving it is unlimited.
+    std::int64_t capacity(std::int64_t service) const;
+
     Entry* find(std::int64_t provider_id);
     void acquire(Entry& e) { ++e.in_flight; }
     // Returns the slot of a provider (which may have been removed since: then nothing).

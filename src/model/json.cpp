@@ -1,5 +1,6 @@
 // JSON encoding and decoding of described entities (see ictcore/json.hpp).
 #include <ictcore/account.hpp>
+#include <ictcore/campaign.hpp>
 #include <ictcore/contact.hpp>
 #include <ictcore/error.hpp>
 #include <ictcore/group.hpp>
@@ -183,5 +184,6 @@ ICTCORE_JSON_INSTANTIATE(Program)
 ICTCORE_JSON_INSTANTIATE(Transmission)
 ICTCORE_JSON_INSTANTIATE(Spool)
 ICTCORE_JSON_INSTANTIATE(SpoolResult)
+ICTCORE_JSON_INSTANTIATE(Campaign)
 
 }  // namespace ictcore

@@ -4,6 +4,7 @@
 #include "model/validation_impl.hpp"
 
 #include <ictcore/account.hpp>
+#include <ictcore/campaign.hpp>
 #include <ictcore/contact.hpp>
 #include <ictcore/group.hpp>
 #include <ictcore/message.hpp>
@@ -78,5 +79,6 @@ template void validate<Program>(Program&, bool);
 template void validate<Transmission>(Transmission&, bool);
 template void validate<Spool>(Spool&, bool);
 template void validate<SpoolResult>(SpoolResult&, bool);
+template void validate<Campaign>(Campaign&, bool);
 
 }  // namespace ictcore

@@ -6,6 +6,7 @@
 #include "service/service_support.hpp"
 
 #include <ictcore/account.hpp>
+#include <ictcore/campaign.hpp>
 #include <ictcore/contact.hpp>
 #include <ictcore/group.hpp>
 #include <ictcore/message.hpp>
@@ -76,6 +77,7 @@ template class EntityService<Document>;
 template class EntityService<Account>;
 template class EntityService<Provider>;
 template class EntityService<Program>;
+template class EntityService<Campaign>;
 template class EntityService<Transmission>;
 
 }  // namespace ictcore

@@ -19,6 +19,10 @@ namespace {
 namespace status = transmission_status;
 
 void require_state(const Transmission& t, std::string_view action) {
+    if (t.campaign_id) {
+        throw Error(Errc::locked, fmt::format("transmission {} belongs to campaign {}: only the campaign sends it",
+                                              t.transmission_id, *t.campaign_id));
+    }
     if (t.status == status::processing || t.status == status::completed || t.status == status::invalid) {
         throw Error(Errc::locked,
                     fmt::format("transmission {} is {}: it cannot be {}", t.transmission_id, t.status, action));
@@ -211,6 +215,20 @@ std::int64_t Transmissions::clone(const Principal& who, std::int64_t id) {
     return state_.store->write([&](store::Connection& c) {
         const Transmission t = service::find_or_throw<Transmission>(c, id, scope);
         return engine::clone_transmission(c, t, engine::unix_now());
+    });
+}
+
+void Transmissions::remove(const Principal& who, std::int64_t id) {
+    who.require("transmission_delete");
+    const auto scope = detail::CoreState::scope_of(who);
+    state_.store->write([&](store::Connection& c) {
+        const Transmission t = service::find_or_throw<Transmission>(c, id, scope);
+        // Its campaign would otherwise reach the contact again.
+        if (t.campaign_id) {
+            throw Error(Errc::locked, fmt::format("transmission {} belongs to campaign {}: delete the campaign instead",
+                                                  id, *t.campaign_id));
+        }
+        store::Table<Transmission>::erase(c, id, scope);
     });
 }
 

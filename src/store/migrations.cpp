@@ -307,12 +307,45 @@ void v4_delivery(SQLite::Database& db) {
     )sql");
 }
 
+// Campaigns. A campaign's transmissions are unique per contact, so no contact can be sent a
+// campaign twice whatever happens to the runner. `sent` (transmissions created) and
+// `last_contact` (where the walk through the group stands) are the runner's own and not
+// part of the campaign's description.
+void v5_campaigns(SQLite::Database& db) {
+    db.exec(R"sql(
+        CREATE TABLE campaign (
+            campaign_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+            program_id    INTEGER NOT NULL,
+            group_id      INTEGER NOT NULL,
+            account_id    INTEGER NOT NULL,
+            delay         INTEGER NOT NULL DEFAULT 0,
+            cpm           INTEGER NOT NULL DEFAULT 0,
+            try_allowed   INTEGER NOT NULL DEFAULT 1,
+            status        TEXT NOT NULL DEFAULT 'new',
+            reason        TEXT,
+            contact_total INTEGER NOT NULL DEFAULT 0,
+            contact_done  INTEGER NOT NULL DEFAULT 0,
+            completed     INTEGER NOT NULL DEFAULT 0,
+            failed        INTEGER NOT NULL DEFAULT 0,
+            time_created  INTEGER NOT NULL,
+            sent          INTEGER NOT NULL DEFAULT 0,
+            last_contact  INTEGER NOT NULL DEFAULT 0,
+            created_by    INTEGER NOT NULL REFERENCES usr(user_id) ON DELETE CASCADE
+        );
+        CREATE INDEX campaign_owner ON campaign(created_by);
+        CREATE INDEX campaign_running ON campaign(campaign_id) WHERE status = 'running';
+        DROP INDEX transmission_campaign;
+        CREATE UNIQUE INDEX transmission_campaign_contact ON transmission(campaign_id, contact_id)
+            WHERE campaign_id IS NOT NULL;
+        -- Campaign transmissions put back to wait by a stop; others never enter this index.
+        CREATE INDEX transmission_campaign_waiting ON transmission(campaign_id)
+            WHERE status = 'pending' AND campaign_id IS NOT NULL;
+    )sql");
+}
+
 const std::vector<std::function<void(SQLite::Database&)>>& migrations() {
     static const std::vector<std::function<void(SQLite::Database&)>> all = {
-        v1_users_roles_permissions,
-        v2_contacts_groups,
-        v3_messages,
-        v4_delivery,
+        v1_users_roles_permissions, v2_contacts_groups, v3_messages, v4_delivery, v5_campaigns,
     };
     return all;
 }

@@ -189,7 +189,6 @@ std::int64_t insert_default_account(Connection& c, std::int64_t user_id, const s
 }
 
 StatisticsReport statistics(Connection& c, const Scope& scope) {
-    // Campaigns arrive with the campaign runner; until their table exists there are none.
     const std::string owner = scope.owner ? "created_by = ?1" : "1";
     auto& st = c.cached(
         fmt::format("SELECT (SELECT COUNT(*) FROM contact_group WHERE {0}), "
@@ -198,7 +197,9 @@ StatisticsReport statistics(Connection& c, const Scope& scope) {
                     "(SELECT COUNT(*) FROM transmission WHERE {0} AND status IN ('processing', 'pending_retry')), "
                     "(SELECT COUNT(*) FROM spool WHERE {0}), "
                     "(SELECT COUNT(*) FROM spool WHERE {0} AND status = 'completed'), "
-                    "(SELECT COUNT(*) FROM spool WHERE {0} AND status = 'failed')",
+                    "(SELECT COUNT(*) FROM spool WHERE {0} AND status = 'failed'), "
+                    "(SELECT COUNT(*) FROM campaign WHERE {0}), "
+                    "(SELECT COUNT(*) FROM campaign WHERE {0} AND status = 'running')",
                     owner));
     if (scope.owner) st.bind(1, *scope.owner);
     st.executeStep();
@@ -210,6 +211,8 @@ StatisticsReport statistics(Connection& c, const Scope& scope) {
     r.spool_total = st.getColumn(4).getInt64();
     r.spool_success = st.getColumn(5).getInt64();
     r.spool_failed = st.getColumn(6).getInt64();
+    r.campaign_total = st.getColumn(7).getInt64();
+    r.campaign_active = st.getColumn(8).getInt64();
     return r;
 }
 

@@ -59,6 +59,9 @@ std::string computed_sql(std::string_view table, std::string_view field_name) {
     if (table == "contact_group" && field_name == "contact_total") {
         return "SELECT COUNT(*) FROM group_contact gc WHERE gc.group_id = contact_group.group_id";
     }
+    if (table == "campaign" && field_name == "pending") {
+        return "MAX(campaign.contact_total - campaign.contact_done, 0)";
+    }
     throw Error(Errc::internal, fmt::format("no SQL for computed field {}.{}", table, field_name));
 }
 
