@@ -2,7 +2,7 @@
 # bench/run.sh: the ictcore benchmark, in one run (by hand only: never in CI, never as a test).
 #
 #   bench/run.sh [--build-dir DIR] [--duration SECONDS] [--rows N] [--transmissions N]
-#                [--no-build] [--no-readme]
+#                [--campaign-contacts N] [--no-build] [--no-readme]
 #
 # Measures, with wrk -t2 -c64 on loopback:
 #   (a) bench-minimal-server: a minimal Beast server answering a fixed JSON body (baseline)
@@ -19,6 +19,9 @@
 #   (e) N transmissions (default 100,000) created and sent through loopback: completed/s, peak RSS
 #   (f) raw SQLite doing the same row changes with the store's schema and pragmas (baseline)
 #   (g) 10,000 deliveries with 1 s latency in flight at once: wall time, threads
+# and bench-campaign a campaign in-process:
+#   (h) a group of N contacts (default 1,000,000) through loopback, delay 0: completed/s, peak RSS
+#   (i) raw SQLite doing the same row changes with the store's schema and pragmas (baseline)
 # Prints the figures with the ratios b/a, c/d and e/f against their targets and writes the same
 # table into bench/README.md.
 #
@@ -35,6 +38,7 @@ connections=64
 wrk_threads=2
 rows=1000000
 transmissions=100000
+campaign_contacts=1000000
 do_build=1
 write_readme=1
 jobs="${ICTCORE_BENCH_JOBS:-2}"
@@ -47,6 +51,7 @@ while [[ $# -gt 0 ]]; do
         --duration) duration="$2"; shift 2 ;;
         --rows) rows="$2"; shift 2 ;;
         --transmissions) transmissions="$2"; shift 2 ;;
+        --campaign-contacts) campaign_contacts="$2"; shift 2 ;;
         --no-build) do_build=0; shift ;;
         --no-readme) write_readme=0; shift ;;
         -h|--help) usage; exit 0 ;;
@@ -83,6 +88,7 @@ server_bin="$build_dir/server/ictcore-server"
 minimal_bin="$build_dir/bench/bench-minimal-server"
 insert_bin="$build_dir/bench/bench-sqlite-insert"
 delivery_bin="$build_dir/bench/bench-delivery"
+campaign_bin="$build_dir/bench/bench-campaign"
 if [[ $do_build -eq 1 ]]; then
     # Configure every time (cheap when nothing changed): a build dir made before a bench
     # target existed would not know it.
@@ -91,9 +97,9 @@ if [[ $do_build -eq 1 ]]; then
         -DICTCORE_BUILD_SERVER=ON -DICTCORE_BUILD_TESTS=OFF -DICTCORE_BUILD_EXAMPLES=OFF >&2
     log "building (cmake --build, -j$jobs)"
     cmake --build "$build_dir" -j "$jobs" --target ictcore-server bench-minimal-server bench-sqlite-insert \
-        bench-delivery >&2
+        bench-delivery bench-campaign >&2
 fi
-for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin"; do
+for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin" "$campaign_bin"; do
     [[ -x "$bin" ]] || die "$bin is missing (build without --no-build)"
 done
 
@@ -326,6 +332,15 @@ delivery_rows="$(printf '%s\n' "$delivery_out" | grep '^| ' | grep -v '^| Measur
 [[ -n "$delivery_rows" ]] || die "bench-delivery printed no table"
 delivery_info="$(printf '%s\n' "$delivery_out" | sed -n 's/^info: /- bench-delivery: /p')"
 
+# ---- campaign (bench-campaign: embedded Core) ---------------------------------------------------
+log "(h)-(i) bench-campaign --contacts $campaign_contacts"
+campaign_out="$("$campaign_bin" --contacts "$campaign_contacts" --dir "$tmp")" \
+    || die "bench-campaign failed: $campaign_out"
+echo "$campaign_out" >&2
+campaign_rows="$(printf '%s\n' "$campaign_out" | grep '^| ' || true)"
+[[ -n "$campaign_rows" ]] || die "bench-campaign printed no table"
+campaign_info="$(printf '%s\n' "$campaign_out" | sed -n 's/^info: /- bench-campaign: /p')"
+
 # ---- report ----------------------------------------------------------------------------------------
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }'; }
 # verdict VALUE OP TARGET [NAME]: MET / NOT MET (INVALID when NAME's measurement had errors)
@@ -376,6 +391,7 @@ table="$tmp/table.md"
     echo "| \`GET /contacts\`, $(num "${list_total:-0}") contacts in one response ($(mb $((list_bytes / 1024))) MB) | $(secs "$list_seconds") s ($(num "$list_rate") rows/s) | | |"
     echo "| peak RSS of the restarted server during the listing (VmHWM; $(mb "$list_hwm_before") MB before) | $list_mb MB | < 100 MB | $(verdict "$list_mb" "<" 100) |"
     printf '%s\n' "$delivery_rows"
+    printf '%s\n' "$campaign_rows"
     if [[ ${#notes[@]} -gt 0 ]]; then
         echo
         for note in "${notes[@]}"; do echo "- $note"; done
@@ -385,6 +401,7 @@ table="$tmp/table.md"
     echo "(bench-delivery, no HTTP) after the listing; where their time went:"
     echo
     printf '%s\n' "$delivery_info"
+    printf '%s\n' "$campaign_info"
 } >"$table"
 
 echo

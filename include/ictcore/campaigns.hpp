@@ -50,8 +50,10 @@ public:
     void unschedule(const Principal& who, std::int64_t id);
 
     // Called on the engine's thread after each batch of state changes that moved a campaign's
-    // counters or status (at most once per campaign per batch). Keep it short; it must not
-    // call back into the library synchronously. An empty function removes the listener.
+    // counters or status (at most once per campaign per batch). Keep it short: the engine
+    // waits for it. It may call the library, except on_progress() itself. Once on_progress()
+    // returns, the previous listener is not running and is not called again; an empty
+    // function removes the listener.
     using ProgressListener = std::function<void(const CampaignProgress&)>;
     void on_progress(ProgressListener listener);
 

@@ -142,16 +142,17 @@ Attempt begin_attempt(store::Connection& c, const media::MediaStore& media, Tran
 namespace {
 
 // Records a final status, counting it in the transmission's campaign.
-std::optional<CampaignProgress> conclude(store::Connection& c, const Transmission& t, std::string_view status,
-                                         const std::optional<std::string>& response) {
+std::optional<std::int64_t> conclude(store::Connection& c, const Transmission& t, std::string_view status,
+                                     const std::optional<std::string>& response) {
     store::set_transmission_outcome(c, t.transmission_id, status, response, std::nullopt);
     if (!t.campaign_id) return std::nullopt;
-    return store::count_campaign_outcome(c, *t.campaign_id, status);
+    store::count_campaign_outcome(c, *t.campaign_id, status);
+    return t.campaign_id;
 }
 
 }  // namespace
 
-std::optional<CampaignProgress> invalidate(store::Connection& c, const Transmission& t, const std::string& why) {
+std::optional<std::int64_t> invalidate(store::Connection& c, const Transmission& t, const std::string& why) {
     return conclude(c, t, transmission_status::invalid, why);
 }
 
@@ -166,7 +167,8 @@ CampaignBegin begin_campaign_attempt(store::Connection& c, const media::MediaSto
         t.status = std::string(transmission_status::invalid);
         t.response = e.what();
         t.transmission_id = store::Table<Transmission>::insert(c, t);
-        out.progress = store::count_campaign_outcome(c, *t.campaign_id, transmission_status::invalid);
+        store::count_campaign_outcome(c, *t.campaign_id, transmission_status::invalid);
+        out.counted_in = t.campaign_id;
         return out;
     }
     t.status = std::string(transmission_status::processing);

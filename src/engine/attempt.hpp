@@ -64,13 +64,14 @@ Attempt begin_attempt(store::Connection& c, const media::MediaStore& media, Tran
 // counted, and nothing is returned.
 struct CampaignBegin {
     std::optional<Attempt> attempt;
-    std::optional<CampaignProgress> progress;  // when it was stored invalid
+    std::optional<std::int64_t> counted_in;  // the campaign, when it was stored invalid (and counted)
 };
 CampaignBegin begin_campaign_attempt(store::Connection& c, const media::MediaStore& media, Transmission t,
                                      const Contact& contact, std::int64_t now, LoadCache* cache);
 
 // Marks a transmission that cannot be delivered invalid (counting it in its campaign).
-std::optional<CampaignProgress> invalidate(store::Connection& c, const Transmission& t, const std::string& why);
+// Returns the campaign whose counters changed, if any.
+std::optional<std::int64_t> invalidate(store::Connection& c, const Transmission& t, const std::string& why);
 
 // Inserts a new pending copy of `t` (same program, contact, account, tries allowed); returns its id.
 std::int64_t clone_transmission(store::Connection& c, const Transmission& t, std::int64_t now);
@@ -86,8 +87,8 @@ struct Ending {
     bool invalid = false;     // the transmission cannot be delivered as it stands
 };
 struct Ended {
-    std::optional<std::int64_t> retry_at;      // when an automatic retry was scheduled
-    std::optional<CampaignProgress> campaign;  // the campaign's progress, when the transmission ended in one
+    std::optional<std::int64_t> retry_at;  // when an automatic retry was scheduled
+    std::optional<std::int64_t> campaign;  // the campaign whose counters it changed, if any
 };
 Ended end_attempt(store::Connection& c, const Delivery& d, const Ending& ending, std::int64_t now,
                   std::int64_t retry_delay_seconds);

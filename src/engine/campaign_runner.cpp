@@ -93,9 +93,19 @@ void Engine::Impl::run_campaign(std::int64_t campaign_id) {
     }
     auto run = std::make_shared<CampaignRun>(campaign_id, ++last_run_id, strand);
     runs.emplace(campaign_id, run);
-    // Retries its transmissions awaited while it was stopped are due again.
-    const auto retries =
-        state.store->read([campaign_id](store::Connection& c) { return store::campaign_retries(c, campaign_id); });
+    // Its pace and service size the first batch as they size the others; retries its
+    // transmissions awaited while it was stopped are due again.
+    std::vector<std::pair<std::int64_t, std::int64_t>> retries;
+    state.store->read([&](store::Connection& c) {
+        if (const auto row = store::find_campaign_row(c, campaign_id)) {
+            run->interval = interval_of(row->campaign);
+            if (const auto p = store::Table<Program>::find(c, row->campaign.program_id, store::Scope{})) {
+                run->service = p->service_flag;
+            }
+        }
+        retries = store::campaign_retries(c, campaign_id);
+        return 0;
+    });
     for (const auto& [id, when] : retries) timeline.emplace(when, Due{Due::Kind::retry, id});
     if (!retries.empty()) tick();
     pump(run);
@@ -124,7 +134,7 @@ void Engine::Impl::halt_campaign(std::int64_t campaign_id) {
 }
 
 void Engine::Impl::pump(const std::shared_ptr<CampaignRun>& run) {
-    if (run->fetching || !campaign_running(run->campaign_id)) return;
+    if (run->fetching || stopping || !campaign_running(run->campaign_id)) return;
     const auto begun = run->in_flight + static_cast<std::int64_t>(run->ready.size());
     if (run->exhausted) {
         // Everything reached: look again (for the end, or for contacts linked since) only
@@ -181,6 +191,7 @@ void Engine::Impl::fetch(const std::shared_ptr<CampaignRun>& run) {
 
 void Engine::Impl::begin_batch(store::Connection& c, std::int64_t campaign_id, std::int64_t want, std::int64_t now,
                                bool final_look, CampaignBatch& batch) {
+    batch = CampaignBatch{};  // a batch of writes may run a job twice (see flush_writes)
     const auto row = store::find_campaign_row(c, campaign_id);
     if (!row || row->campaign.status != campaign_status::running) {
         batch.ended = true;
@@ -201,19 +212,18 @@ void Engine::Impl::begin_batch(store::Connection& c, std::int64_t campaign_id, s
     batch.service = program->service_flag;
 
     std::int64_t begun = 0;
-    const auto keep = [&](std::shared_ptr<Attempt> a, const std::optional<CampaignProgress>& p) {
+    const auto keep = [&](std::shared_ptr<Attempt> a) {
         if (a) batch.attempts.push_back(std::move(a));
-        if (p) batch.progress = p;
         ++begun;
     };
     // First the transmissions a stop put back, then contacts not reached yet.
     for (const auto& t : store::waiting_transmissions(c, campaign_id, want)) {
-        std::optional<CampaignProgress> p;
-        auto a = try_begin(c, state.media, t, now, p);
-        keep(std::move(a), p);
+        std::optional<std::int64_t> counted_in;  // read below with the rest of the progress
+        keep(try_begin(c, state.media, t, now, counted_in));
     }
     if (final_look && row->campaign.contact_done < row->sent) {
         batch.exhausted = true;  // outcomes still to come; nothing new is looked for before them
+        batch.progress = store::campaign_progress(c, campaign_id);
         return;
     }
     std::int64_t created = 0;
@@ -233,7 +243,7 @@ void Engine::Impl::begin_batch(store::Connection& c, std::int64_t campaign_id, s
             t.time_created = now;
             t.created_by = cp.created_by;
             auto b = begin_campaign_attempt(c, state.media, std::move(t), contact, now, &cache);
-            keep(b.attempt ? std::make_shared<Attempt>(std::move(*b.attempt)) : nullptr, b.progress);
+            keep(b.attempt ? std::make_shared<Attempt>(std::move(*b.attempt)) : nullptr);
             last = contact.contact_id;
             ++created;
         }
@@ -264,6 +274,7 @@ void Engine::Impl::begin_batch(store::Connection& c, std::int64_t campaign_id, s
 }
 
 void Engine::Impl::pace(const std::shared_ptr<CampaignRun>& run) {
+    if (stopping) return;
     if (run->interval.count() == 0) {
         while (!run->ready.empty()) {
             auto a = std::move(run->ready.front());
@@ -325,6 +336,7 @@ void Engine::Impl::campaign_broken(std::int64_t campaign_id, const std::string& 
     auto progress = std::make_shared<std::optional<CampaignProgress>>();
     write_then(
         [campaign_id, why, progress](store::Connection& c) {
+            progress->reset();
             const auto row = store::find_campaign_row(c, campaign_id);
             if (!row || row->campaign.status != campaign_status::running) return;
             store::set_campaign_status(c, campaign_id, campaign_status::broken, why);
@@ -392,15 +404,21 @@ void Engine::Impl::publish_progress() {
     if (progress_noted.empty()) return;
     auto noted = std::move(progress_noted);
     progress_noted.clear();
-    std::function<void(const CampaignProgress&)> listener;
-    {
-        std::lock_guard lock(listener_mutex);
-        listener = progress_listener;
-    }
-    if (!listener) return;
-    for (const auto& [id, p] : noted) {
+    // Called under the lock, so that once on_progress() has replaced the listener the old one
+    // is neither running nor called again.
+    std::lock_guard lock(listener_mutex);
+    if (!progress_listener) return;
+    std::vector<CampaignProgress> reports;
+    state.store->read([&](store::Connection& c) {
+        for (auto& [id, p] : noted) {
+            if (!p) p = store::campaign_progress(c, id);
+            if (p) reports.push_back(*p);
+        }
+        return 0;
+    });
+    for (const auto& p : reports) {
         try {
-            listener(p);
+            progress_listener(p);
         } catch (const std::exception& e) {
             spdlog::warn("campaign progress listener failed: {}", e.what());
         }

@@ -54,6 +54,9 @@ namespace ictcore::engine {
 Engine::Engine(detail::CoreState& state) : impl_(std::make_shared<Impl>(state)) {}
 
 Engine::~Engine() {
+    // Campaigns begin no more attempts: what they began but did not send stays queued in the
+    // store and goes out on the next start.
+    impl_->stopping = true;
     // Let deliveries in flight finish and their outcomes be committed, within a bound: an
     // outcome lost here would make a gateway that cannot deduplicate fail it as interrupted.
     const auto deadline = std::chrono::steady_clock::now() + impl_->state.options.drain_timeout;

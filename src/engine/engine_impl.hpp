@@ -119,13 +119,15 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         std::chrono::steady_clock::time_point next_send{};
     };
     std::map<std::int64_t, std::shared_ptr<CampaignRun>> runs;  // strand only
+    std::atomic<bool> stopping{false};                          // the engine is being destroyed
     std::uint64_t last_run_id = 0;                              // strand only
     // Campaigns whose attempts may reach a gateway. Changed by start/stop on the caller's
     // thread, so a stop holds once it returns; read under the lock just before delivering.
     mutable std::mutex running_mutex;
     std::set<std::int64_t> running;
     // Progress noted during a batch of writes, reported once the batch is through. Strand only.
-    std::map<std::int64_t, CampaignProgress> progress_noted;
+    // A campaign noted without its figures (an outcome was counted) is read once, at the end.
+    std::map<std::int64_t, std::optional<CampaignProgress>> progress_noted;
     std::mutex listener_mutex;
     std::function<void(const CampaignProgress&)> progress_listener;
 
@@ -165,6 +167,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     void campaign_scheduled(std::int64_t campaign_id, const std::string& change);
     void put_back(std::vector<std::shared_ptr<Attempt>> attempts);
     void note_progress(const CampaignProgress& p) { progress_noted[p.campaign_id] = p; }
+    void note_counted(std::int64_t campaign_id) { progress_noted.try_emplace(campaign_id); }
     void publish_progress();
 
     // A write whose completion continues on the strand.
@@ -182,6 +185,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         write_in_flight = true;
         auto run = [batch, errors](store::Connection& c) {
             auto step = [&c](const char* sql) { c.cached(sql).exec(); };
+            // Optimistically all steps under one savepoint: steps almost never fail, and a
+            // savepoint per step costs two statements each. When one does fail, the batch
+            // is rolled back and run again with a savepoint per step, so that only the
+            // failing step is undone. Jobs therefore reset their outputs when they start.
+            step("SAVEPOINT engine_batch");
+            try {
+                for (auto& pending : *batch) pending.job(c);
+                step("RELEASE engine_batch");
+                return;
+            } catch (...) {
+                step("ROLLBACK TO engine_batch");
+                step("RELEASE engine_batch");
+            }
             for (std::size_t i = 0; i < batch->size(); ++i) {
                 step("SAVEPOINT engine_step");
                 try {
@@ -367,7 +383,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                     if (ended->retry_at) {
                         self.add_due(*ended->retry_at, {Due::Kind::retry, a->delivery.transmission.transmission_id});
                     }
-                    if (ended->campaign) self.note_progress(*ended->campaign);
+                    if (ended->campaign) self.note_counted(*ended->campaign);
                 }
                 if (a->delivery.transmission.campaign_id) self.campaign_attempt_ended(*a);
             });
@@ -431,12 +447,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // becomes invalid instead.
     static std::shared_ptr<Attempt> try_begin(store::Connection& c, const media::MediaStore& media,
                                               const Transmission& t, std::int64_t now,
-                                              std::optional<CampaignProgress>& progress) {
+                                              std::optional<std::int64_t>& counted_in) {
         try {
             return std::make_shared<Attempt>(begin_attempt(c, media, t, now));
         } catch (const Error& e) {
             if (e.code() != Errc::invalid) throw;
-            progress = invalidate(c, t, e.what());
+            counted_in = invalidate(c, t, e.what());
             spdlog::info("transmission {} is invalid: {}", t.transmission_id, e.what());
             return nullptr;
         }
@@ -445,24 +461,25 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     void fire_retry(std::int64_t transmission_id, std::int64_t when) {
         struct Fired {
             std::shared_ptr<Attempt> attempt;
-            std::optional<CampaignProgress> progress;
+            std::optional<std::int64_t> counted_in;
         };
         auto fired = std::make_shared<Fired>();
         const auto now = unix_now();
         write_then(
             [this, transmission_id, when, now, fired](store::Connection& c) {
+                *fired = Fired{};
                 auto t = store::Table<Transmission>::find(c, transmission_id, store::Scope{});
                 if (!t || t->status != transmission_status::pending_retry || t->next_run != when) return;
                 // A stopped campaign's retries wait for it to start again (which re-arms them).
                 if (t->campaign_id && !campaign_running(*t->campaign_id)) return;
-                fired->attempt = try_begin(c, state.media, *t, now, fired->progress);
+                fired->attempt = try_begin(c, state.media, *t, now, fired->counted_in);
             },
             [fired](Impl& self, std::exception_ptr error) {
                 if (error) {
                     spdlog::error("engine: automatic retry failed: {}", describe(error));
                     return;
                 }
-                if (fired->progress) self.note_progress(*fired->progress);
+                if (fired->counted_in) self.note_counted(*fired->counted_in);
                 if (fired->attempt) self.dispatch(fired->attempt);
             });
     }
@@ -471,7 +488,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         struct Fired {
             std::shared_ptr<Attempt> attempt;
             std::optional<std::int64_t> next;
-            std::optional<CampaignProgress> progress;
+            std::optional<std::int64_t> counted_in;
             std::optional<std::string> campaign_action;
             std::int64_t campaign_id = 0;
         };
@@ -479,6 +496,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         const auto now = unix_now();
         write_then(
             [this, schedule_id, when, now, fired](store::Connection& c) {
+                *fired = Fired{};
                 auto row = store::find_schedule(c, schedule_id);
                 if (!row || row->next_run != when) return;
                 const auto spec = store::spec_of(*row);
@@ -505,7 +523,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                                  t->status);
                     return;
                 }
-                fired->attempt = try_begin(c, state.media, *t, now, fired->progress);
+                fired->attempt = try_begin(c, state.media, *t, now, fired->counted_in);
             },
             [fired, schedule_id](Impl& self, std::exception_ptr error) {
                 if (error) {
@@ -513,7 +531,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
                     return;
                 }
                 if (fired->next) self.add_due(*fired->next, {Due::Kind::schedule, schedule_id});
-                if (fired->progress) self.note_progress(*fired->progress);
+                if (fired->counted_in) self.note_counted(*fired->counted_in);
                 if (fired->attempt) self.dispatch(fired->attempt);
                 if (fired->campaign_action) self.campaign_scheduled(fired->campaign_id, *fired->campaign_action);
             });

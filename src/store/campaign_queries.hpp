@@ -49,9 +49,8 @@ void recount_campaign(Connection& c, std::int64_t campaign_id, std::int64_t grou
 std::int64_t group_size(Connection& c, std::int64_t group_id);
 
 // Counts a transmission of the campaign that reached a final status (completed, failed or
-// invalid); returns the campaign's progress after it, or nothing when the campaign is gone.
-std::optional<CampaignProgress> count_campaign_outcome(Connection& c, std::int64_t campaign_id,
-                                                       std::string_view transmission_status);
+// invalid). Nothing happens when the campaign is gone.
+void count_campaign_outcome(Connection& c, std::int64_t campaign_id, std::string_view transmission_status);
 std::optional<CampaignProgress> campaign_progress(Connection& c, std::int64_t campaign_id);
 
 // Undoes an attempt that never reached a gateway (the campaign stopped first): its spool

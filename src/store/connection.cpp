@@ -2,9 +2,19 @@
 // change is acknowledged only once it is durable (group commit keeps that affordable).
 #include "store/connection.hpp"
 
+#include <sqlite3.h>
+
 namespace ictcore::store {
 
 namespace {
+// SQLite's memory statistics take a global mutex on every allocation; nothing here reads them.
+// Only possible before SQLite initialises: when the host program already used SQLite, the
+// call is refused and nothing changes.
+void configure_sqlite_once() {
+    static const bool configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK; }();
+    (void)configured;
+}
+
 int open_flags(Connection::Mode mode) {
     return mode == Connection::Mode::read_write ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX
                                                 : SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX;
@@ -12,7 +22,7 @@ int open_flags(Connection::Mode mode) {
 }  // namespace
 
 Connection::Connection(const std::filesystem::path& file, Mode mode)
-    : db_(file.string(), open_flags(mode), /*busyTimeoutMs=*/10000) {
+    : db_((configure_sqlite_once(), file.string()), open_flags(mode), /*busyTimeoutMs=*/10000) {
     if (mode == Mode::read_write) {
         db_.exec("PRAGMA journal_mode = WAL");
     }
