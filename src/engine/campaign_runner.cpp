@@ -18,10 +18,10 @@ namespace ictcore::engine {
 namespace {
 
 // In flight at once for an unpaced campaign whose providers take any number.
-constexpr std::int64_t unbounded_window = 4096;
+constexpr std::int64_t unbounded_window = 8192;
 // Contacts begun per store job: large enough to amortise the job, small enough that other
 // writers (outcomes, API calls) are not held up for long.
-constexpr std::int64_t max_batch = 1024;
+constexpr std::int64_t max_batch = 2048;
 // A paced campaign prepares about this much sending time ahead.
 constexpr std::chrono::milliseconds paced_lookahead{1000};
 

@@ -85,16 +85,19 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         });
     }
 
-    // The engine's writes, coalesced: while one store job is being committed, the next steps
+    // The engine's writes, coalesced: while the store is busy with earlier jobs, the next steps
     // queue up here and go to the store together as one job, so the writer pays its per-job
-    // costs once per batch rather than once per spool. Each step still runs in a savepoint of
-    // its own, so one failing step does not undo its neighbours. Strand only.
+    // costs once per batch rather than once per spool. A step that fails is undone alone
+    // (see flush_writes). Strand only.
     struct PendingWrite {
         std::function<void(store::Connection&)> job;
         std::function<void(Impl&, std::exception_ptr)> then;
     };
     std::vector<PendingWrite> pending_writes;
-    bool write_in_flight = false;
+    // Two jobs in flight: the writer runs the next one (already queued) while the engine is
+    // still handling the completion of the last, so it never waits for the strand.
+    static constexpr int max_writes_in_flight = 2;
+    int writes_in_flight = 0;
     // Attempts dispatched whose outcome is not yet committed; a stop waits for them to settle.
     std::atomic<int> open_attempts{0};
 
@@ -174,7 +177,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     template <class Job, class Then>
     void write_then(Job&& job, Then&& then) {
         pending_writes.push_back({std::forward<Job>(job), std::forward<Then>(then)});
-        if (!write_in_flight) flush_writes();
+        if (writes_in_flight < max_writes_in_flight) flush_writes();
     }
 
     void flush_writes() {
@@ -182,7 +185,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         auto batch = std::make_shared<std::vector<PendingWrite>>(std::move(pending_writes));
         pending_writes.clear();
         auto errors = std::make_shared<std::vector<std::exception_ptr>>(batch->size());
-        write_in_flight = true;
+        ++writes_in_flight;
         auto run = [batch, errors](store::Connection& c) {
             auto step = [&c](const char* sql) { c.cached(sql).exec(); };
             // Optimistically all steps under one savepoint: steps almost never fail, and a
@@ -216,7 +219,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
             asio::post(self->strand, [weak, batch, errors, error] {
                 auto s = weak.lock();
                 if (!s) return;
-                s->write_in_flight = false;
+                --s->writes_in_flight;
                 for (std::size_t i = 0; i < batch->size(); ++i) (*batch)[i].then(*s, error ? error : (*errors)[i]);
                 s->publish_progress();
                 s->flush_writes();
@@ -225,7 +228,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         try {
             state.store->write_async(std::move(run), std::move(done));
         } catch (const std::exception& e) {
-            write_in_flight = false;
+            --writes_in_flight;
             spdlog::error("engine: cannot queue a write: {}", e.what());
         }
     }
