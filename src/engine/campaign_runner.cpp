@@ -167,12 +167,8 @@ void Engine::Impl::fetch(const std::shared_ptr<CampaignRun>& run) {
                        // Rolled back: nothing was begun. Try again shortly rather than spin.
                        spdlog::error("campaign {}: cannot begin transmissions: {}", run->campaign_id, describe(error));
                        if (!current) return;
-                       run->timer.expires_after(std::chrono::seconds(1));
-                       run->timer_armed = true;
-                       run->timer.async_wait([weak = self.weak_from_this(), run](const boost::system::error_code& ec) {
-                           run->timer_armed = false;
-                           if (auto s = weak.lock(); s && !ec) s->pump(run);
-                       });
+                       self.arm_timer(run, std::chrono::steady_clock::now() + std::chrono::seconds(1),
+                                      [](Impl& s, const std::shared_ptr<CampaignRun>& r) { s.pump(r); });
                        return;
                    }
                    if (!current || batch->ended) {
@@ -180,12 +176,14 @@ void Engine::Impl::fetch(const std::shared_ptr<CampaignRun>& run) {
                        self.put_back(std::move(batch->attempts));
                        return;
                    }
-                   run->interval = batch->interval;
                    run->service = batch->service;
                    run->exhausted = batch->exhausted;
                    run->idle = batch->attempts.empty();
                    for (auto& a : batch->attempts) run->ready.push_back(std::move(a));
-                   self.pace(run);
+                   if (batch->interval != run->interval)
+                       self.retime(run, batch->interval);  // paces too
+                   else
+                       self.pace(run);
                });
 }
 
@@ -297,16 +295,36 @@ void Engine::Impl::pace(const std::shared_ptr<CampaignRun>& run) {
     }
     pump(run);
     if (run->ready.empty()) return;
+    arm_timer(run, run->next_send, [](Impl& self, const std::shared_ptr<CampaignRun>& r) { self.pace(r); });
+}
+
+void Engine::Impl::arm_timer(const std::shared_ptr<CampaignRun>& run, std::chrono::steady_clock::time_point when,
+                             void (*then)(Impl&, const std::shared_ptr<CampaignRun>&)) {
     run->timer_armed = true;
-    run->timer.expires_at(run->next_send);
-    run->timer.async_wait([weak = weak_from_this(), run](const boost::system::error_code& ec) {
+    const auto generation = ++run->timer_generation;
+    run->timer.expires_at(when);  // cancels an earlier wait, whose handler then sees a newer generation
+    run->timer.async_wait([weak = weak_from_this(), run, generation, then](const boost::system::error_code& ec) {
+        if (run->timer_generation != generation) return;
         run->timer_armed = false;
         if (ec) return;
         auto self = weak.lock();
         if (!self) return;
         const auto it = self->runs.find(run->campaign_id);
-        if (it != self->runs.end() && it->second == run) self->pace(run);
+        if (it != self->runs.end() && it->second == run) then(*self, run);
     });
+}
+
+void Engine::Impl::retime(const std::shared_ptr<CampaignRun>& run, std::chrono::microseconds interval) {
+    if (interval == run->interval) return;
+    // The next send is due one new interval after the last one was due, not at the old time.
+    if (run->next_send.time_since_epoch().count() != 0) run->next_send += interval - run->interval;
+    run->interval = interval;
+    if (run->timer_armed) {
+        ++run->timer_generation;
+        run->timer_armed = false;
+        run->timer.cancel();
+    }
+    pace(run);
 }
 
 void Engine::Impl::send_from(const std::shared_ptr<CampaignRun>& run, std::shared_ptr<Attempt> a) {
@@ -450,7 +468,16 @@ void Engine::campaign_stopped(std::int64_t campaign_id) {
 }
 
 void Engine::campaign_changed(std::int64_t campaign_id) {
-    impl_->on_strand([campaign_id](Impl& self) { self.report_campaign(campaign_id); });
+    impl_->on_strand([campaign_id](Impl& self) {
+        // A new delay or cpm applies from the next send, not from the next batch.
+        if (const auto it = self.runs.find(campaign_id); it != self.runs.end()) {
+            auto run = it->second;
+            const auto row = self.state.store->read(
+                [campaign_id](store::Connection& c) { return store::find_campaign_row(c, campaign_id); });
+            if (row) self.retime(run, interval_of(row->campaign));
+        }
+        self.report_campaign(campaign_id);
+    });
 }
 
 void Engine::set_progress_listener(std::function<void(const CampaignProgress&)> listener) {

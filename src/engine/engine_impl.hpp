@@ -119,6 +119,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         bool idle = false;       // the last batch began nothing; wait for an outcome before looking again
         asio::steady_timer timer;
         bool timer_armed = false;
+        std::uint64_t timer_generation = 0;  // tells the current wait from superseded ones
         std::chrono::steady_clock::time_point next_send{};
     };
     std::map<std::int64_t, std::shared_ptr<CampaignRun>> runs;  // strand only
@@ -161,6 +162,11 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     void pump(const std::shared_ptr<CampaignRun>& run);
     void fetch(const std::shared_ptr<CampaignRun>& run);
     void pace(const std::shared_ptr<CampaignRun>& run);
+    // The run's one timer: a later arm or retime() supersedes an earlier wait.
+    void arm_timer(const std::shared_ptr<CampaignRun>& run, std::chrono::steady_clock::time_point when,
+                   void (*then)(Impl&, const std::shared_ptr<CampaignRun>&));
+    // A new pace: applies from the next send.
+    void retime(const std::shared_ptr<CampaignRun>& run, std::chrono::microseconds interval);
     void send_from(const std::shared_ptr<CampaignRun>& run, std::shared_ptr<Attempt> a);
     void campaign_attempt_ended(const Attempt& a);
     void campaign_broken(std::int64_t campaign_id, const std::string& why);

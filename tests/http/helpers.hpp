@@ -421,3 +421,122 @@ inline void set_provider_active(Client& admin, std::int64_t provider_id, bool ac
 }
 
 }  // namespace http_test_helpers
+
+// ---- campaign helpers: campaigns, bulk contacts and the loopback ledger (used by
+// test_campaigns). In their own namespace, not pulled in by `using`, so that test files with
+// helpers of the same names keep compiling; say `using namespace http_test_helpers::campaign_helpers;`.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace http_test_helpers::campaign_helpers {
+
+// "/campaigns/7" or "/campaigns/7/<tail>".
+inline std::string campaign_path(std::int64_t id, std::string_view tail = {}) {
+    std::string p = "/campaigns/" + std::to_string(id);
+    if (!tail.empty()) (p += '/') += tail;
+    return p;
+}
+
+// `count` phones "<prefix><4 digits from first>", e.g. prefix "300100" gives 3001000000….
+inline std::vector<std::string> numbered_phones(const std::string& prefix, int count, int first = 0) {
+    std::vector<std::string> out;
+    for (int i = first; i < first + count; ++i) {
+        const std::string n = std::to_string(i);
+        out.push_back(prefix + std::string(n.size() < 4 ? 4 - n.size() : 0, '0') + n);
+    }
+    return out;
+}
+
+// Creates one contact per phone and links it to the group, in one CSV import (the fastest way
+// to fill a group); REQUIREs that every row was imported.
+inline void import_phones(Client& c, std::int64_t group, const std::vector<std::string>& phones) {
+    std::string csv;
+    for (std::size_t i = 0; i < phones.size(); ++i) csv += phones[i] + ",Bulk" + std::to_string(i) + "\n";
+    Response r = c.post_raw("/groups/" + std::to_string(group) + "/csv", csv, "text/csv");
+    REQUIRE_STATUS(r, 200);
+    REQUIRE_MESSAGE(int_field(as_object(r), "imported") == static_cast<std::int64_t>(phones.size()), r.describe());
+}
+
+// A group holding one new contact per phone; returns the group_id.
+inline std::int64_t group_of_phones(Client& c, const std::string& name, const std::vector<std::string>& phones) {
+    const std::int64_t group = create_group(c, name);
+    if (!phones.empty()) import_phones(c, group, phones);
+    return group;
+}
+
+inline std::int64_t new_campaign(Client& c, std::int64_t program_id, std::int64_t group_id, json::object extra = {}) {
+    extra["program_id"] = program_id;
+    extra["group_id"] = group_id;
+    return created_id(c.post("/campaigns", extra), "campaign_id");
+}
+
+inline json::object get_campaign(Client& c, std::int64_t id) {
+    Response r = c.get(campaign_path(id));
+    REQUIRE_STATUS(r, 200);
+    return as_object(r);
+}
+
+// PUT …/start or …/stop, REQUIREd to answer `true`.
+inline void start_campaign(Client& c, std::int64_t id) {
+    Response r = c.put(campaign_path(id, "start"));
+    REQUIRE_STATUS(r, 200);
+    REQUIRE_MESSAGE(is_true(r), r.describe());
+}
+
+inline void stop_campaign(Client& c, std::int64_t id) {
+    Response r = c.put(campaign_path(id, "stop"));
+    REQUIRE_STATUS(r, 200);
+    REQUIRE_MESSAGE(is_true(r), r.describe());
+}
+
+// Polls the campaign (20 ms apart) until its status is `want` or `timeout` passes (a failed
+// check); returns the campaign as last read.
+inline json::object await_campaign(Client& c, std::int64_t id, const std::string& want,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        json::object cp = get_campaign(c, id);
+        if (str_field(cp, "status") == want) return cp;
+        if (std::chrono::steady_clock::now() >= deadline) {
+            FAIL_CHECK("campaign " << id << " is not " << want << " after " << timeout.count()
+                                   << " ms: " << json::serialize(cp));
+            return cp;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+// GET /transmissions?campaign_id=ID (every row; X-Total-Count checked against the rows).
+inline json::array campaign_transmissions(Client& c, std::int64_t id) {
+    Response r = c.get("/transmissions?campaign_id=" + std::to_string(id));
+    REQUIRE_STATUS(r, 200);
+    json::array rows = as_array(r);
+    CHECK_MESSAGE(total_count(r) == static_cast<std::int64_t>(rows.size()), r.describe());
+    return rows;
+}
+
+// The loopback ledger: one JSON object per delivery recorded ({spool_id, transmission_id,
+// provider_id, service_flag, destination, time (Unix ms)}). A line still being written
+// (no newline yet, or not JSON) is left out.
+inline std::vector<json::object> ledger_entries(const std::filesystem::path& path) {
+    std::vector<json::object> rows;
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t begin = 0;
+    for (std::size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1) {
+        boost::system::error_code ec;
+        json::value v = json::parse(std::string_view(text).substr(begin, end - begin), ec);
+        if (!ec && v.is_object()) rows.push_back(std::move(v.as_object()));
+    }
+    return rows;
+}
+
+inline std::size_t ledger_count(const std::filesystem::path& path) { return ledger_entries(path).size(); }
+
+inline std::int64_t unix_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace http_test_helpers::campaign_helpers
