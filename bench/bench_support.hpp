@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -128,6 +129,26 @@ inline std::string fixed(double x, int digits) {
     out.precision(digits);
     out << x;
     return out.str();
+}
+
+// CPU seconds used since `before` (a thread_cpu() sample) by the store's writer (the thread
+// that syncs) and by the busiest other thread that outlived the run, not counting the caller.
+struct CpuSplit {
+    double writer = 0;
+    double other = 0;
+};
+inline CpuSplit cpu_since(const std::map<pid_t, double>& before) {
+    CpuSplit split;
+    for (const auto& [tid, cpu] : thread_cpu()) {
+        const auto it = before.find(tid);
+        if (it == before.end()) continue;
+        const double used = cpu - it->second;
+        if (tid == sync_tid.load())
+            split.writer = used;
+        else if (tid != ::gettid())
+            split.other = std::max(split.other, used);
+    }
+    return split;
 }
 
 inline std::string verdict(bool met) { return met ? "MET" : "NOT MET"; }

@@ -277,15 +277,9 @@ Throughput run_throughput(const Args& args, const std::filesystem::path& dir, in
     r.syncs = sync_calls.load() - syncs_before;
     r.sync_seconds = static_cast<double>(sync_ns.load() - sync_ns_before) / 1e9;
     r.process_cpu = process_cpu() - process_cpu_before;
-    for (const auto& [tid, cpu] : thread_cpu()) {
-        const auto before = cpu_before.find(tid);
-        if (before == cpu_before.end()) continue;
-        const double used = cpu - before->second;
-        if (tid == sync_tid.load())
-            r.writer_cpu = used;
-        else if (tid != ::gettid())
-            r.other_cpu = std::max(r.other_cpu, used);
-    }
+    const auto cpu = cpu_since(cpu_before);
+    r.writer_cpu = cpu.writer;
+    r.other_cpu = cpu.other;
     r.rss_peak_mb = peak_rss_mb();
     r.completed = count_status(b, ictcore::transmission_status::completed);
     r.failed = count_status(b, ictcore::transmission_status::failed) + failures;

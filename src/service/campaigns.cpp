@@ -155,24 +155,18 @@ std::int64_t Campaigns::add_schedule(const Principal& who, std::int64_t id, cons
                                      std::string_view action) {
     who.require("campaign_schedule");
     const auto scope = detail::CoreState::scope_of(who);
-    const auto now = engine::unix_now();
-    const auto when = spec.recurring() ? next_fire(spec, now) : std::optional<std::int64_t>(spec.at);
-    if (!when) throw Error(Errc::invalid, "the schedule never fires");
+    const auto when = service::first_fire(spec);
     const auto schedule_id = state_.store->write([&](store::Connection& c) {
         const Campaign cp = service::find_or_throw<Campaign>(c, id, scope);
         if (cp.status == status::completed) {
             throw Error(Errc::locked, fmt::format("campaign {} is completed: there is nothing to schedule", id));
         }
         store::delete_campaign_schedules(c, id, action);
-        store::ScheduleRow row;
-        row.action = std::string(action);
+        auto row = store::schedule_row(std::string(action), spec, when, cp.created_by);
         row.campaign_id = id;
-        store::set_spec(row, spec);
-        row.next_run = *when;
-        row.created_by = cp.created_by;
         return store::insert_schedule(c, row);
     });
-    state_.engine->arm_schedule(schedule_id, *when);
+    state_.engine->arm_schedule(schedule_id, when);
     return schedule_id;
 }
 

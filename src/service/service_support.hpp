@@ -5,6 +5,7 @@
 
 #include <ictcore/error.hpp>
 #include <ictcore/field.hpp>
+#include <ictcore/schedule_spec.hpp>
 
 #include <fmt/format.h>
 
@@ -36,6 +37,13 @@ void keep_protected(Entity& to, const Entity& from) {
     for_each_field<Entity>([&](const auto& f) {
         if (!f.is_input()) to.*(f.member) = from.*(f.member);
     });
+}
+
+// When a schedule made now first fires; Error(invalid) when it never does.
+inline std::int64_t first_fire(const ScheduleSpec& spec) {
+    const auto when = spec.recurring() ? next_fire(spec, unix_now()) : std::optional<std::int64_t>(spec.at);
+    if (!when) throw Error(Errc::invalid, "the schedule never fires");
+    return *when;
 }
 
 template <class Entity>

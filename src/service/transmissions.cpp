@@ -177,24 +177,18 @@ std::vector<std::int64_t> Transmissions::send_many(const Principal& who, const s
 std::int64_t Transmissions::schedule(const Principal& who, std::int64_t id, const ScheduleSpec& spec) {
     who.require("transmission_schedule");
     const auto scope = detail::CoreState::scope_of(who);
-    const auto now = engine::unix_now();
-    const auto when = spec.recurring() ? next_fire(spec, now) : std::optional<std::int64_t>(spec.at);
-    if (!when) throw Error(Errc::invalid, "the schedule never fires");
+    const auto when = service::first_fire(spec);
     const auto schedule_id = state_.store->write([&](store::Connection& c) {
         const Transmission t = service::find_or_throw<Transmission>(c, id, scope);
         // A recurring schedule may hang on a finished transmission: each firing sends a copy.
         if (!spec.recurring()) require_state(t, "scheduled");
         if (t.status == status::invalid) require_state(t, "scheduled");
         store::delete_transmission_schedules(c, id);
-        store::ScheduleRow row;
-        row.action = "send";
+        auto row = store::schedule_row("send", spec, when, t.created_by);
         row.transmission_id = id;
-        store::set_spec(row, spec);
-        row.next_run = *when;
-        row.created_by = t.created_by;
         return store::insert_schedule(c, row);
     });
-    state_.engine->arm_schedule(schedule_id, *when);
+    state_.engine->arm_schedule(schedule_id, when);
     return schedule_id;
 }
 

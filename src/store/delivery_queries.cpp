@@ -181,6 +181,15 @@ std::int64_t insert_schedule(Connection& c, const ScheduleRow& r) {
     return c.db().getLastInsertRowid();
 }
 
+ScheduleRow schedule_row(std::string action, const ScheduleSpec& spec, std::int64_t next_run, std::int64_t owner) {
+    ScheduleRow row;
+    row.action = std::move(action);
+    set_spec(row, spec);
+    row.next_run = next_run;
+    row.created_by = owner;
+    return row;
+}
+
 std::optional<ScheduleRow> find_schedule(Connection& c, std::int64_t schedule_id) {
     auto& st = c.cached(std::string("SELECT ") + schedule_columns + " FROM schedule WHERE schedule_id = ?");
     st.bind(1, schedule_id);

@@ -57,6 +57,9 @@ struct ScheduleRow {
 ScheduleSpec spec_of(const ScheduleRow& row);
 void set_spec(ScheduleRow& row, const ScheduleSpec& spec);
 std::int64_t insert_schedule(Connection& c, const ScheduleRow& row);
+// A row of `action`, timed by `spec`, first due at `next_run`, owned by `owner` (the caller
+// sets what it is for: transmission_id or campaign_id).
+ScheduleRow schedule_row(std::string action, const ScheduleSpec& spec, std::int64_t next_run, std::int64_t owner);
 std::optional<ScheduleRow> find_schedule(Connection& c, std::int64_t schedule_id);
 std::vector<ScheduleRow> all_schedules(Connection& c);
 void set_schedule_next_run(Connection& c, std::int64_t schedule_id, std::int64_t next_run);
