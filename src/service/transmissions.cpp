@@ -180,8 +180,9 @@ std::int64_t Transmissions::schedule(const Principal& who, std::int64_t id, cons
     const auto when = service::first_fire(spec);
     const auto schedule_id = state_.store->write([&](store::Connection& c) {
         const Transmission t = service::find_or_throw<Transmission>(c, id, scope);
-        // A recurring schedule may hang on a finished transmission: each firing sends a copy.
-        if (!spec.recurring()) require_state(t, "scheduled");
+        // A recurring schedule may hang on a finished transmission: each firing sends a copy
+        // (but a campaign's own transmissions are sent by the campaign alone).
+        if (!spec.recurring() || t.campaign_id) require_state(t, "scheduled");
         if (t.status == status::invalid) require_state(t, "scheduled");
         store::delete_transmission_schedules(c, id);
         auto row = store::schedule_row("send", spec, when, t.created_by);

@@ -683,6 +683,9 @@ TEST_CASE("campaign: update rules, remove of a running campaign, and its transmi
         spec.kind = ScheduleSpec::Kind::once;
         spec.at = unix_now() + 60;
         CHECK(code_of([&] { f.env.tx().schedule(f.admin(), t.transmission_id, spec); }) == Errc::locked);
+        // A recurring schedule (allowed on a finished plain transmission) is refused too.
+        const ScheduleSpec every_minute = parse_schedule(boost::json::object{{"minute", "*"}}, unix_now());
+        CHECK(code_of([&] { f.env.tx().schedule(f.admin(), t.transmission_id, every_minute); }) == Errc::locked);
 
         const auto copy_id = f.env.tx().clone(f.admin(), t.transmission_id);
         const auto copy = f.env.get(copy_id);
