@@ -397,8 +397,8 @@ table="$tmp/table.md"
         for note in "${notes[@]}"; do echo "- $note"; done
     fi
     echo
-    echo "MB = 10^6 bytes. (d) runs after (c), alone, for ${duration} s. (e)-(g) run in-process"
-    echo "(bench-delivery, no HTTP) after the listing; where their time went:"
+    echo "MB = 10^6 bytes. (d) runs after (c), alone, for ${duration} s. (e)-(i) run in-process"
+    echo "(bench-delivery, then bench-campaign; no HTTP) after the listing; where their time went:"
     echo
     printf '%s\n' "$delivery_info"
     printf '%s\n' "$campaign_info"
