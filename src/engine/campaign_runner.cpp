@@ -384,8 +384,21 @@ void Engine::Impl::put_back(std::vector<std::shared_ptr<Attempt>> attempts) {
                 store::put_back_attempt(c, a->delivery.spool_id, a->delivery.transmission.transmission_id);
             }
         },
-        [held](Impl&, std::exception_ptr error) {
-            if (error) spdlog::error("engine: cannot put back {} attempts: {}", held->size(), describe(error));
+        [held](Impl& self, std::exception_ptr error) {
+            if (error) {
+                spdlog::error("engine: cannot put back {} attempts: {}", held->size(), describe(error));
+                return;
+            }
+            // A run started again meanwhile may already have looked for waiting transmissions
+            // and found none: these wait now, so it looks again.
+            std::set<std::int64_t> campaigns;
+            for (const auto& a : *held) campaigns.insert(*a->delivery.transmission.campaign_id);
+            for (const auto id : campaigns) {
+                if (const auto it = self.runs.find(id); it != self.runs.end()) {
+                    it->second->idle = false;
+                    self.pump(it->second);
+                }
+            }
         });
 }
 
