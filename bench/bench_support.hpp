@@ -151,6 +151,18 @@ inline CpuSplit cpu_since(const std::map<pid_t, double>& before) {
     return split;
 }
 
+// CSV lines of `n` numbered contacts ("+14150000007,Bench7"), for a group import.
+inline std::string numbered_contacts_csv(std::int64_t n) {
+    std::string csv;
+    csv.reserve(static_cast<std::size_t>(n) * 24);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::string digits = std::to_string(i);
+        csv +=
+            "+1415" + std::string(digits.size() < 7 ? 7 - digits.size() : 0, '0') + digits + ",Bench" + digits + "\n";
+    }
+    return csv;
+}
+
 inline std::string verdict(bool met) { return met ? "MET" : "NOT MET"; }
 
 // Forgets the peak RSS so far: VmHWM restarts from the current RSS (Linux clear_refs 5).

@@ -97,18 +97,9 @@ Run run_campaign(const Args& args, const std::filesystem::path& dir) {
     group.name = "bench";
     const auto group_id = core.groups().create(admin, group);
     std::cerr << "[bench-campaign] importing " << num(static_cast<double>(args.contacts)) << " contacts\n";
-    {
-        std::string csv;
-        csv.reserve(static_cast<std::size_t>(args.contacts) * 24);
-        for (std::int64_t i = 0; i < args.contacts; ++i) {
-            const std::string n = std::to_string(i);
-            csv += "+1415" + std::string(n.size() < 7 ? 7 - n.size() : 0, '0') + n + ",Bench" + n + "\n";
-        }
-        const auto report = core.groups().import_csv(admin, group_id, csv);
-        if (report.imported != args.contacts) {
-            throw std::runtime_error("contact import: " + std::to_string(report.imported));
-        }
-    }
+    const auto report = core.groups().import_csv(admin, group_id, numbered_contacts_csv(args.contacts));
+    if (report.imported != args.contacts)
+        throw std::runtime_error("contact import: " + std::to_string(report.imported));
     ictcore::Campaign campaign;
     campaign.program_id = program_id;
     campaign.group_id = group_id;

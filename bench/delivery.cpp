@@ -146,13 +146,7 @@ Bench make_bench(const std::filesystem::path& dir, std::int64_t contacts, std::i
     ictcore::Group group;
     group.name = "bench";
     const auto group_id = core.groups().create(b.admin, group);
-    std::string csv;
-    csv.reserve(static_cast<std::size_t>(contacts) * 24);
-    for (std::int64_t i = 0; i < contacts; ++i) {
-        const std::string n = std::to_string(i);
-        csv += "+1415" + std::string(n.size() < 7 ? 7 - n.size() : 0, '0') + n + ",Bench" + n + "\n";
-    }
-    const auto report = core.groups().import_csv(b.admin, group_id, csv);
+    const auto report = core.groups().import_csv(b.admin, group_id, numbered_contacts_csv(contacts));
     if (report.imported != contacts) throw std::runtime_error("contact import: " + std::to_string(report.imported));
     auto cursor = core.groups().contacts(b.admin, group_id, {});
     ictcore::Contact c;

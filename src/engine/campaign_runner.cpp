@@ -256,13 +256,10 @@ void Engine::Impl::begin_batch(store::Connection& c, std::int64_t campaign_id, s
         batch.exhausted = remaining > 0;
     }
     if (created > 0) store::advance_campaign(c, campaign_id, created, last);
+    // Nothing begun here, so the counters read at the start of this job still stand.
     if (batch.exhausted && begun == 0) {
-        const auto now_row = store::find_campaign_row(c, campaign_id);
-        if (now_row && now_row->campaign.contact_done >= now_row->sent) {
-            store::set_campaign_status(c, campaign_id, campaign_status::completed, std::nullopt);
-            auto& total = c.cached("UPDATE campaign SET contact_total = sent WHERE campaign_id = ?");
-            total.bind(1, campaign_id);
-            total.exec();
+        if (row->campaign.contact_done >= row->sent) {
+            store::complete_campaign(c, campaign_id);
             state.engine->set_campaign_running(campaign_id, false);
             batch.ended = true;
             spdlog::info("campaign {} completed", campaign_id);

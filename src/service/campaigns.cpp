@@ -52,6 +52,13 @@ void check_references(store::Connection& c, const Principal& who, const store::S
     }
 }
 
+// The campaign with the runner's columns, when the caller may see it; else Error(not_found).
+store::CampaignRow visible_row(store::Connection& c, std::int64_t id, const store::Scope& scope) {
+    auto row = store::find_campaign_row(c, id);
+    if (!row || (scope.owner && row->campaign.created_by != *scope.owner)) service::not_found<Campaign>(id);
+    return std::move(*row);
+}
+
 }  // namespace
 
 std::int64_t Campaigns::create(const Principal& who, Campaign value) {
@@ -75,9 +82,8 @@ Campaign Campaigns::update(const Principal& who, std::int64_t id, const std::fun
     who.require("campaign_update");
     const auto scope = detail::CoreState::scope_of(who);
     auto updated = state_.store->write([&](store::Connection& c) {
-        const auto row = store::find_campaign_row(c, id);
-        if (!row || (scope.owner && row->campaign.created_by != *scope.owner)) service::not_found<Campaign>(id);
-        const Campaign& before = row->campaign;
+        const auto row = visible_row(c, id, scope);
+        const Campaign& before = row.campaign;
         Campaign after = before;
         change(after);
         service::keep_protected(after, before);
@@ -92,7 +98,7 @@ Campaign Campaigns::update(const Principal& who, std::int64_t id, const std::fun
             }
             check_references(c, who, scope, after);
             if (after.group_id != before.group_id) {
-                after.contact_total = row->sent + store::count_unreached(c, id, after.group_id);
+                after.contact_total = row.sent + store::count_unreached(c, id, after.group_id);
             }
         }
         store::Table<Campaign>::update(c, after);
@@ -119,9 +125,8 @@ void Campaigns::start(const Principal& who, std::int64_t id) {
     who.require("campaign_start");
     const auto scope = detail::CoreState::scope_of(who);
     const auto refusal = state_.store->write([&](store::Connection& c) {
-        const auto row = store::find_campaign_row(c, id);
-        if (!row || (scope.owner && row->campaign.created_by != *scope.owner)) service::not_found<Campaign>(id);
-        return engine::begin_running(c, *row, *state_.engine);
+        const auto row = visible_row(c, id, scope);
+        return engine::begin_running(c, row, *state_.engine);
     });
     if (refusal) {
         state_.engine->campaign_changed(id);

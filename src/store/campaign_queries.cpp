@@ -56,6 +56,13 @@ void set_campaign_status(Connection& c, std::int64_t campaign_id, std::string_vi
     st.exec();
 }
 
+void complete_campaign(Connection& c, std::int64_t campaign_id) {
+    auto& st =
+        c.cached("UPDATE campaign SET status = 'completed', reason = NULL, contact_total = sent WHERE campaign_id = ?");
+    st.bind(1, campaign_id);
+    st.exec();
+}
+
 std::int64_t count_unreached(Connection& c, std::int64_t campaign_id, std::int64_t group_id) {
     auto& st = c.cached(
         "SELECT COUNT(*) FROM group_contact gc WHERE gc.group_id = ? AND NOT EXISTS "

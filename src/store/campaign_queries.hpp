@@ -29,6 +29,8 @@ std::vector<std::int64_t> running_campaigns(Connection& c);
 
 void set_campaign_status(Connection& c, std::int64_t campaign_id, std::string_view status,
                          const std::optional<std::string>& reason);
+// Marks the campaign completed; contact_total becomes the number of contacts it reached.
+void complete_campaign(Connection& c, std::int64_t campaign_id);
 
 // Contacts of the group the campaign has no transmission for.
 std::int64_t count_unreached(Connection& c, std::int64_t campaign_id, std::int64_t group_id);
