@@ -58,7 +58,10 @@ struct Delivery {
 struct Outcome {
     enum class Kind {
         delivered,       // the far end took it: the spool completes
-        failed,          // the far end refused it (busy, no answer, bad address): the spool fails
+        failed,          // it did not get through this time (busy, no answer, a 4xx): the spool
+                         // fails and the transmission is retried while it has tries left
+        rejected,        // it never will (unknown mailbox, a 5xx, a barred number): the spool
+                         // fails and the transmission fails without further tries
         provider_error,  // the provider could not be used (connection refused, 5xx): the engine
                          // tries the next provider of the service within the same attempt
     };
@@ -73,6 +76,7 @@ struct Outcome {
 
     static Outcome delivered(std::string response = {}) { return {Kind::delivered, std::move(response), {}}; }
     static Outcome failed(std::string response) { return {Kind::failed, std::move(response), {}}; }
+    static Outcome rejected(std::string response) { return {Kind::rejected, std::move(response), {}}; }
     static Outcome provider_error(std::string response) { return {Kind::provider_error, std::move(response), {}}; }
 };
 

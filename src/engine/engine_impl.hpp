@@ -372,6 +372,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         ending.response = std::move(outcome.response);
         ending.results = std::move(outcome.results);
         ending.provider_id = provider_id;
+        ending.allow_retry = outcome.kind != Outcome::Kind::rejected;
         finish(a, std::move(ending));
     }
 

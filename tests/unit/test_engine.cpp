@@ -189,6 +189,23 @@ TEST_CASE("engine: a failed attempt with tries left is retried automatically aft
     CHECK(records[1].try_done == 2);
 }
 
+TEST_CASE("engine: a rejected attempt fails the transmission at once, whatever tries are left") {
+    Env env;
+    env.gateway->set_policy(
+        [](const Delivery&) { return Decision::finish(Outcome::rejected("550 5.1.1 no such mailbox")); });
+    env.provider("trunk");
+    const auto id = env.transmission(3);
+    const auto spool = env.send(id);
+    REQUIRE(env.wait_status(id, "failed"));
+    const auto t = env.get(id);
+    CHECK(t.try_done == 1);
+    CHECK(t.response == "550 5.1.1 no such mailbox");
+    CHECK_FALSE(t.next_run);
+    CHECK(env.spool(spool).status == "failed");
+    std::this_thread::sleep_for(100ms);
+    CHECK(env.gateway->count() == 1);  // no automatic retry
+}
+
 TEST_CASE("engine: an automatic retry whose contact was deleted makes the transmission invalid") {
     Env env;
     env.provider("trunk");
