@@ -12,6 +12,7 @@ pkg_check_modules(SAMPLERATE REQUIRED IMPORTED_TARGET samplerate)
 pkg_check_modules(TIFF REQUIRED IMPORTED_TARGET libtiff-4>=4.5)  # 4.5: per-handle error handlers
 pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
 find_package(JPEG REQUIRED)
+find_package(CURL REQUIRED)
 
 # libcsv ships neither a pkg-config file nor a CMake config.
 find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)

@@ -3,6 +3,7 @@
 #include "core_state.hpp"
 
 #include "gateways/loopback.hpp"
+#include "gateways/smtp.hpp"
 #include "store/queries.hpp"
 
 #include <ictcore/error.hpp>
@@ -153,6 +154,7 @@ Core::Core(Options options) : state_(std::make_unique<detail::CoreState>(std::mo
     auto& state = *state_;
     state.engine = std::make_unique<engine::Engine>(state);
     state.engine->register_gateway(std::make_shared<gateways::LoopbackGateway>());
+    state.engine->register_gateway(std::make_shared<gateways::SmtpGateway>());
     for (auto& g : state.options.gateways) state.engine->register_gateway(g);
     if (state.first_start && state.options.seed_loopback_providers) seed_loopback_providers(state);
     state.engine->start();
