@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <ctime>
@@ -90,6 +91,12 @@ std::string rfc5322_date() {
                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} +0000", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
                        tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::string local_name() {
+    char name[256] = "";
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
 }
 
 struct CurlGlobal {
@@ -197,7 +204,9 @@ private:
             d.provider.port && *d.provider.port > 0 ? static_cast<long>(*d.provider.port) : (s.tls == "tls" ? 465 : 25);
         CURL* c = handle_for(d.provider, s);
         MessageParts parts;
-        const std::string url = fmt::format("{}://{}:{}", s.tls == "tls" ? "smtps" : "smtp", host, port);
+        // The URL's path is the name we greet the server with (EHLO).
+        const std::string url =
+            fmt::format("{}://{}:{}/{}", s.tls == "tls" ? "smtps" : "smtp", host, port, local_name());
         curl_easy_setopt(c, CURLOPT_URL, url.c_str());
         curl_easy_setopt(c, CURLOPT_USE_SSL,
                          s.tls == "starttls" || s.tls == "tls" ? CURLUSESSL_ALL

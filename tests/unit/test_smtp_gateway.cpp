@@ -57,8 +57,7 @@ std::vector<std::filesystem::path> messages_in(const std::filesystem::path& mail
 
 struct Rig {
     test::TempDir dir;
-    test::RigProcess smtp{
-        {"/usr/bin/python3", std::string(ICTCORE_TEST_RIGS) + "/smtp_rig.py", (dir.path() / "maildir").string()}};
+    std::unique_ptr<test::RigProcess> smtp = start_server();
     std::unique_ptr<Core> core;
     Principal admin;
     std::int64_t template_id = 0;
@@ -76,7 +75,7 @@ struct Rig {
         p.service_flag = service::email;
         p.username = "ictcore";
         p.host = "127.0.0.1";
-        p.port = smtp.port();
+        p.port = smtp->port();
         p.settings = R"({"tls": "none", "from": "campaigns@example.com"})";
         core->providers().create(admin, p);
         Template t;
@@ -89,6 +88,23 @@ struct Rig {
         program.name = "welcome";
         program.template_id = template_id;
         program_id = core->programs().create(admin, "sendemail", program);
+    }
+
+    // The SMTP server, on `port` (0: a free one).
+    std::unique_ptr<test::RigProcess> start_server(int port = 0) {
+        std::vector<std::string> argv{"/usr/bin/python3", std::string(ICTCORE_TEST_RIGS) + "/smtp_rig.py",
+                                      (dir.path() / "maildir").string()};
+        if (port) argv.insert(argv.end(), {"--port", std::to_string(port)});
+        return std::make_unique<test::RigProcess>(argv);
+    }
+
+    // Connections the server has seen (one EHLO each).
+    int connections() const {
+        std::ifstream in(dir.path() / "maildir" / "connections.log");
+        int n = 0;
+        std::string line;
+        while (std::getline(in, line)) ++n;
+        return n;
     }
 
     std::int64_t transmission_to(const std::string& email, std::int64_t tries = 1) {
@@ -168,5 +184,38 @@ TEST_CASE("smtp gateway: a 4xx is retried within try_allowed; a 5xx fails at onc
     CHECK(t.status == "failed");
     CHECK(t.try_done == 2);
     CHECK(t.response.value_or("").rfind("451", 0) == 0);
+    CHECK(messages_in(rig.dir.path() / "maildir").size() == 1);
+}
+
+TEST_CASE("smtp gateway: messages to one server share one connection") {
+    Rig rig;
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 5; ++i) ids.push_back(rig.transmission_to(fmt::format("ok-{}@example.com", i)));
+    for (const auto id : ids) {
+        rig.core->transmissions().send(rig.admin, id);
+        CHECK(rig.await_end(id).status == "completed");
+    }
+    CHECK(messages_in(rig.dir.path() / "maildir").size() == 5);
+    CHECK(rig.connections() == 1);
+}
+
+TEST_CASE("smtp gateway: with the server down attempts fail; the retry after it is back delivers") {
+    Rig rig(1s);
+    const int port = rig.smtp->port();
+    rig.smtp.reset();  // stopped
+    const auto id = rig.transmission_to("ok-eve@example.com", 3);
+    rig.core->transmissions().send(rig.admin, id);
+    // The first attempt cannot connect: the spool fails and a retry is due in a second.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (rig.core->transmissions().get(rig.admin, id).status != "pending_retry" &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    const auto waiting = rig.core->transmissions().get(rig.admin, id);
+    REQUIRE(waiting.status == "pending_retry");
+    CHECK(waiting.response.value_or("").find("127.0.0.1") != std::string::npos);
+    rig.smtp = rig.start_server(port);
+    const auto t = rig.await_end(id);
+    CHECK(t.status == "completed");
+    CHECK(t.try_done >= 2);
     CHECK(messages_in(rig.dir.path() / "maildir").size() == 1);
 }
