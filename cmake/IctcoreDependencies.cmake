@@ -22,3 +22,12 @@ if(NOT TARGET ictcore_libcsv)
   target_include_directories(ictcore_libcsv INTERFACE ${LIBCSV_INCLUDE_DIR})
   target_link_libraries(ictcore_libcsv INTERFACE ${LIBCSV_LIBRARY})
 endif()
+
+# mimetic (MIME parsing of received e-mail) ships neither a pkg-config file nor a CMake config.
+find_path(MIMETIC_INCLUDE_DIR mimetic/mimetic.h REQUIRED)
+find_library(MIMETIC_LIBRARY mimetic REQUIRED)
+if(NOT TARGET ictcore_mimetic)
+  add_library(ictcore_mimetic INTERFACE IMPORTED)
+  target_include_directories(ictcore_mimetic INTERFACE ${MIMETIC_INCLUDE_DIR})
+  target_link_libraries(ictcore_mimetic INTERFACE ${MIMETIC_LIBRARY})
+endif()

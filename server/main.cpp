@@ -17,6 +17,7 @@
 
 #include "authenticator.hpp"
 #include "http_server.hpp"
+#include "mail_in.hpp"
 #include "router.hpp"
 #include "routes.hpp"
 #include "server_options.hpp"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
     std::int64_t idle_timeout = server.idle_timeout.count();
     std::int64_t retry_delay = 300;
     std::string log_level = "info";
+    std::string public_url;
     std::string password_cost = "interactive";
     const std::map<std::string, ictcore::PasswordCost> costs{{"interactive", ictcore::PasswordCost::interactive},
                                                              {"moderate", ictcore::PasswordCost::moderate},
@@ -94,6 +96,9 @@ int main(int argc, char** argv) {
     app.add_option("--retry-delay", retry_delay, "seconds before a failed attempt with tries left is made again")
         ->capture_default_str()
         ->check(CLI::Range(0, 7 * 24 * 3600));
+    app.add_option("--public-url", public_url,
+                   "URL at which gateways (Kannel's delivery reports) reach this server; default: "
+                   "http://HOST:PORT of --listen unless it listens on all addresses");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -102,7 +107,16 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(CLI::IsMember({"interactive", "moderate", "minimal"}));
 
+    ictcore::server::MailInOptions mail_in;
+    CLI::App* mail_in_command = ictcore::server::add_mail_in_command(app, mail_in);
+
     CLI11_PARSE(app, argc, argv);
+    if (*mail_in_command) {
+        // Logs go to stderr (an MTA puts them in its bounce or log); stdout carries the result.
+        spdlog::set_default_logger(spdlog::stderr_color_mt("ictcore-server mail-in"));
+        spdlog::set_level(spdlog::level::warn);
+        return ictcore::server::run_mail_in(mail_in, std::cin);
+    }
 
     if (!parse_listen(listen, server.host, server.port)) {
         std::cerr << "ictcore-server: --listen wants HOST:PORT, got '" << listen << "'\n";
@@ -127,6 +141,7 @@ int main(int argc, char** argv) {
         options.password_cost = costs.at(password_cost);
         options.max_media_bytes = server.max_media;
         options.retry_delay = std::chrono::seconds(retry_delay);
+        options.public_url = public_url;
 
         // Declared before the server so it is destroyed after it: handlers use it until the
         // server's worker pool has been joined.
@@ -143,6 +158,14 @@ int main(int argc, char** argv) {
         ictcore::server::HttpServer http(server, router);
         const std::uint16_t port = http.start();
         std::cout << "ictcore-server listening on http://" << url_host(server.host) << ':' << port << std::endl;
+        if (public_url.empty() && server.host != "0.0.0.0" && server.host != "::") {
+            public_url = "http://" + url_host(server.host) + ':' + std::to_string(port);
+        }
+        if (public_url.empty()) {
+            spdlog::warn("no --public-url: Kannel is not asked for delivery reports");
+        } else if (core.options().public_url.empty()) {
+            core.set_public_url(public_url);
+        }
         spdlog::info("ictcore-server {} serving {} with {} io thread(s) and {} worker(s)", ictcore::version, data_dir,
                      server.io_threads, server.workers);
         http.run();

@@ -241,6 +241,7 @@ void add_routes(Router& router, ictcore::Core& core) {
     add_program_routes(router, core);
     add_transmission_routes(router, core);
     add_campaign_routes(router, core);
+    add_gateway_routes(router, core);
 }
 
 }  // namespace ictcore::server

@@ -17,5 +17,6 @@ void add_provider_routes(Router& router, ictcore::Core& core);
 void add_program_routes(Router& router, ictcore::Core& core);
 void add_transmission_routes(Router& router, ictcore::Core& core);
 void add_campaign_routes(Router& router, ictcore::Core& core);
+void add_gateway_routes(Router& router, ictcore::Core& core);
 
 }  // namespace ictcore::server

@@ -2,6 +2,7 @@
 // creates the `admin` user.
 #include "core_state.hpp"
 
+#include "gateways/kannel.hpp"
 #include "gateways/loopback.hpp"
 #include "gateways/smtp.hpp"
 #include "store/queries.hpp"
@@ -155,9 +156,11 @@ Core::Core(Options options) : state_(std::make_unique<detail::CoreState>(std::mo
     state.engine = std::make_unique<engine::Engine>(state);
     state.engine->register_gateway(std::make_shared<gateways::LoopbackGateway>());
     state.engine->register_gateway(std::make_shared<gateways::SmtpGateway>());
+    state.engine->register_gateway(std::make_shared<gateways::KannelGateway>());
     for (auto& g : state.options.gateways) state.engine->register_gateway(g);
     if (state.first_start && state.options.seed_loopback_providers) seed_loopback_providers(state);
-    state.engine->start();
+    state.set_public_url(state.options.public_url);
+    if (state.options.run_engine) state.engine->start();
 }
 Core::~Core() = default;
 
@@ -175,6 +178,9 @@ Providers& Core::providers() { return state_->providers; }
 Programs& Core::programs() { return state_->programs; }
 Transmissions& Core::transmissions() { return state_->transmissions; }
 Campaigns& Core::campaigns() { return state_->campaigns; }
+Inbound& Core::inbound() { return state_->inbound; }
+DeliveryReports& Core::delivery_reports() { return state_->delivery_reports; }
+void Core::set_public_url(std::string url) { state_->set_public_url(std::move(url)); }
 void Core::register_gateway(std::shared_ptr<Gateway> gateway) { state_->engine->register_gateway(std::move(gateway)); }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }

@@ -74,9 +74,21 @@ struct CoreState {
     Programs programs{*this};
     Transmissions transmissions{*this};
     Campaigns campaigns{*this};
+    Inbound inbound{*this};
+    DeliveryReports delivery_reports{*this};
+    // Where reports and inbound messages reach this host (Core::set_public_url); empty: none.
+    std::string public_url() const;
+    void set_public_url(std::string url);
+    // Delivery::report_url of a spool, or empty without a public URL.
+    std::string report_url(std::string_view gateway_type, std::int64_t spool_id) const;
     // Declared last: destroyed first, so nothing it calls back into is gone.
     std::unique_ptr<engine::Engine> engine;
 
+private:
+    mutable std::mutex public_url_mutex_;
+    std::string public_url_;
+
+public:
     static store::Scope scope_of(const Principal& who) {
         return who.admin() ? store::Scope{} : store::Scope{who.user_id()};
     }

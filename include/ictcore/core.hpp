@@ -6,8 +6,10 @@
 #include <ictcore/auth.hpp>
 #include <ictcore/campaigns.hpp>
 #include <ictcore/contacts.hpp>
+#include <ictcore/delivery_reports.hpp>
 #include <ictcore/gateway.hpp>
 #include <ictcore/groups.hpp>
+#include <ictcore/inbound.hpp>
 #include <ictcore/messages.hpp>
 #include <ictcore/programs.hpp>
 #include <ictcore/providers.hpp>
@@ -49,6 +51,12 @@ struct Options {
     // Gateways to register before the engine starts, so attempts a previous run left in
     // flight through them are recovered (register_gateway() serves later additions).
     std::vector<std::shared_ptr<Gateway>> gateways = {};
+    // false: a Core that only reads and writes the store — no recovery, no deliveries, no
+    // retries or schedules. For short-lived tools (`ictcore-server mail-in`) that share the
+    // data directory with a running server, whose engine owns the work in flight.
+    bool run_engine = true;
+    // The URL far ends reach this host at, from the start (see Core::set_public_url).
+    std::string public_url = {};
 };
 
 class Core {
@@ -72,6 +80,13 @@ public:
     Programs& programs();
     Transmissions& transmissions();
     Campaigns& campaigns();
+    Inbound& inbound();
+    DeliveryReports& delivery_reports();
+
+    // The URL at which far ends reach this host (e.g. "https://ictcore.example.com"): gateways
+    // give it, with a per-attempt token, for delivery reports (Delivery::report_url). Set it
+    // once the host listens; until then no reports are asked for.
+    void set_public_url(std::string url);
 
     // Makes `gateway` deliver for providers of its type (replacing any gateway of that type).
     // The loopback gateway is registered by default.

@@ -10,6 +10,7 @@
 
 #include <ictcore/account.hpp>
 #include <ictcore/contact.hpp>
+#include <ictcore/error.hpp>
 #include <ictcore/message.hpp>
 #include <ictcore/program.hpp>
 #include <ictcore/provider.hpp>
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +54,11 @@ struct Delivery {
     // The media to send: the fax TIFF, the telephony WAV, or the template's attachment. Empty
     // when there is none.
     std::filesystem::path media;
+    // Where the far end can report this attempt's final outcome later (see Outcome::accepted
+    // and Gateway::parse_report): the host's public URL + "/gateways/{type}/report?spool=ID&
+    // token=T", the token authenticating reports about this spool only. The gateway appends
+    // its own query parameters. Empty when the host publishes no URL (Core::set_public_url).
+    std::string report_url;
 };
 
 // What came of an attempt.
@@ -64,6 +71,10 @@ struct Outcome {
                          // fails and the transmission fails without further tries
         provider_error,  // the provider could not be used (connection refused, 5xx): the engine
                          // tries the next provider of the service within the same attempt
+        accepted,        // the provider took it and reports its fate later (an SMSC's delivery
+                         // report): the spool stays `connected` and the transmission
+                         // `processing` until the report (Gateway::parse_report) or the
+                         // gateway's report_timeout()
     };
     Kind kind = Kind::delivered;
     std::string response;  // e.g. "250 OK", "busy", "connection refused"
@@ -78,6 +89,7 @@ struct Outcome {
     static Outcome failed(std::string response) { return {Kind::failed, std::move(response), {}}; }
     static Outcome rejected(std::string response) { return {Kind::rejected, std::move(response), {}}; }
     static Outcome provider_error(std::string response) { return {Kind::provider_error, std::move(response), {}}; }
+    static Outcome accepted(std::string response) { return {Kind::accepted, std::move(response), {}}; }
 };
 
 // The one-shot report channel of a delivery. Copies share one state: the first finish()
@@ -125,6 +137,22 @@ public:
     // Starts one attempt. Must not block; must call done.finish() exactly once, from any
     // thread, or throw (which counts as a provider error).
     virtual void deliver(const Delivery& delivery, DeliveryCompletion done) = 0;
+
+    // For gateways whose deliveries end Outcome::accepted: how long to wait for the report
+    // before the attempt fails as unreported (it is not retried: the message may have
+    // arrived). The wait survives restarts.
+    virtual std::chrono::seconds report_timeout(const Provider& provider) const {
+        (void)provider;
+        return std::chrono::hours(48);
+    }
+    // Reads a report the far end sent to Delivery::report_url (its query parameters, spool
+    // and token already checked and removed): the final outcome, or nullopt for an
+    // intermediate one (buffered, accepted by the next hop) that changes nothing. Throws
+    // Error(invalid) when the report cannot be read.
+    virtual std::optional<Outcome> parse_report(const std::map<std::string, std::string>& parameters) const {
+        (void)parameters;
+        throw Error(Errc::not_found, "this gateway takes no delivery reports");
+    }
 };
 
 }  // namespace ictcore

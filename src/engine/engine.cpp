@@ -117,6 +117,7 @@ void Engine::start() {
         for (const auto& row : schedules) {
             impl.timeline.emplace(row.next_run, Impl::Due{Impl::Due::Kind::schedule, row.schedule_id});
         }
+        if (recovered.first_report_due) impl.arm_report_sweep(*recovered.first_report_due);
         impl.tick();
         for (const auto id : campaigns) impl.run_campaign(id);
     });

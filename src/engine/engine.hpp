@@ -8,6 +8,7 @@
 
 #include "engine/attempt.hpp"
 
+#include <ictcore/delivery_reports.hpp>
 #include <ictcore/gateway.hpp>
 
 #include <cstdint>
@@ -60,6 +61,12 @@ public:
     void campaign_changed(std::int64_t campaign_id);
     // Called on the engine's thread with the progress of campaigns that changed.
     void set_progress_listener(std::function<void(const CampaignProgress&)> listener);
+
+    // A far end's report on an attempt that awaits one (Outcome::accepted) from a provider of
+    // `gateway_type`: ends it with `outcome`, or only checks it awaits one when nullopt. `done`
+    // runs on the engine's thread once committed. Any thread.
+    void report(std::int64_t spool_id, std::string gateway_type, std::optional<Outcome> outcome,
+                std::function<void(DeliveryReports::Result, std::exception_ptr)> done);
 
     struct Impl;
 

@@ -10,6 +10,7 @@
 #include "store/delivery_queries.hpp"
 #include "store/table.hpp"
 
+#include <ictcore/delivery_reports.hpp>
 #include <ictcore/error.hpp>
 #include <ictcore/schedule_spec.hpp>
 #include <ictcore/service_flag.hpp>
@@ -70,7 +71,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
 
     // Timed events: automatic retries and schedules, by due time (Unix seconds). Strand only.
     struct Due {
-        enum class Kind { retry, schedule } kind;
+        enum class Kind { retry, schedule, report_sweep } kind;
         std::int64_t id;
     };
     std::multimap<std::int64_t, Due> timeline;
@@ -178,6 +179,29 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     void note_progress(const CampaignProgress& p) { progress_noted[p.campaign_id] = p; }
     void note_counted(std::int64_t campaign_id) { progress_noted.try_emplace(campaign_id); }
     void publish_progress();
+
+    // ---- delivery reports (reports.cpp) -------------------------------------------------
+
+    // An attempt the far end took and reports on later: its spool waits, durably, with a
+    // deadline; the provider slot and the campaign window are free again.
+    void await_report(const std::shared_ptr<Attempt>& a, std::int64_t provider_id, std::string response);
+    // A report for `spool_id` (a provider of `gateway_type`): nullopt `ending` is an
+    // intermediate report. `done` runs on the strand once it is committed.
+    void end_reported(std::int64_t spool_id, std::string gateway_type, std::optional<Ending> ending,
+                      std::function<void(DeliveryReports::Result, std::exception_ptr)> done);
+    // Fails the attempts whose report is overdue, a bounded number per write, and arms the next sweep.
+    void sweep_reports();
+    void arm_report_sweep(std::int64_t when);
+    std::optional<std::int64_t> report_sweep_at;  // strand only
+    struct Reported {
+        DeliveryReports::Result result = DeliveryReports::Result::ignored;
+        Ended ended;
+        std::int64_t transmission_id = 0;
+        std::optional<std::int64_t> campaign_id;
+    };
+    static Reported end_awaiting(store::Connection& c, std::int64_t spool_id, std::string_view gateway_type,
+                                 const std::optional<Ending>& ending, std::int64_t now, std::int64_t retry_delay);
+    void after_reported(const Reported& r);
 
     // A write whose completion continues on the strand.
     template <class Job, class Then>
@@ -352,6 +376,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         st->provider_id = provider_id;
         DeliveryCompletion done(st);
         st.reset();
+        a->delivery.report_url = state.report_url(gateway->type(), a->delivery.spool_id);
         try {
             gateway->deliver(a->delivery, done);
         } catch (const std::exception& e) {
@@ -367,13 +392,21 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
             dispatch(a);  // the next provider, within the same attempt
             return;
         }
+        if (outcome.kind == Outcome::Kind::accepted) {
+            await_report(a, provider_id, std::move(outcome.response));
+            return;
+        }
+        finish(a, ending_of(std::move(outcome), provider_id));
+    }
+
+    static Ending ending_of(Outcome outcome, std::optional<std::int64_t> provider_id) {
         Ending ending;
         ending.delivered = outcome.kind == Outcome::Kind::delivered;
         ending.response = std::move(outcome.response);
         ending.results = std::move(outcome.results);
         ending.provider_id = provider_id;
         ending.allow_retry = outcome.kind != Outcome::Kind::rejected;
-        finish(a, std::move(ending));
+        return ending;
     }
 
     void finish(const std::shared_ptr<Attempt>& a, Ending ending) {
@@ -447,8 +480,10 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
             timeline.erase(timeline.begin());
             if (due.kind == Due::Kind::retry)
                 fire_retry(due.id, when);
-            else
+            else if (due.kind == Due::Kind::schedule)
                 fire_schedule(due.id, when);
+            else
+                sweep_reports();
         }
         rearm();
     }
@@ -553,6 +588,7 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     // through the same provider when its gateway deduplicates, else they fail as interrupted
     // rather than risk reaching the contact twice.
     struct Recovered {
+        std::optional<std::int64_t> first_report_due;  // attempts awaiting a report wait on
         std::vector<std::shared_ptr<Attempt>> resume;
         std::vector<std::pair<std::shared_ptr<Attempt>, Ending>> ended;
     };
@@ -562,6 +598,12 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         auto& ended = out.ended;
         state.store->read([&](store::Connection& c) {
             for (const auto& open : store::open_spools(c)) {
+                if (open.report_due) {
+                    if (!out.first_report_due || *open.report_due < *out.first_report_due) {
+                        out.first_report_due = open.report_due;
+                    }
+                    continue;
+                }
                 auto t = store::Table<Transmission>::find(c, open.transmission_id, store::Scope{});
                 if (!t) continue;
                 auto a = std::make_shared<Attempt>();

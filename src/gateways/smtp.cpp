@@ -2,6 +2,8 @@
 // libcurl easy handle per server, reset between messages so its connection is reused.
 #include "gateways/smtp.hpp"
 
+#include "gateways/curl_global.hpp"
+
 #include <ictcore/error.hpp>
 #include <ictcore/json.hpp>
 #include <ictcore/service_flag.hpp>
@@ -98,11 +100,6 @@ std::string local_name() {
     if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
     return name;
 }
-
-struct CurlGlobal {
-    CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-    ~CurlGlobal() { curl_global_cleanup(); }
-};
 
 // Frees what one message needed, whatever path the send takes.
 struct MessageParts {

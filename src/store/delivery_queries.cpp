@@ -58,8 +58,8 @@ void mark_spool_connected(Connection& c, std::int64_t spool_id, std::int64_t now
 bool finish_spool(Connection& c, std::int64_t spool_id, std::string_view status, const std::string& response,
                   std::optional<std::int64_t> provider_id, std::int64_t now) {
     auto& st = c.cached(
-        "UPDATE spool SET status = ?, response = ?, time_end = ?, provider_id = COALESCE(?, provider_id) "
-        "WHERE spool_id = ?");
+        "UPDATE spool SET status = ?, response = ?, time_end = ?, provider_id = COALESCE(?, provider_id), "
+        "report_due = NULL WHERE spool_id = ?");
     st.bind(1, std::string(status));
     st.bind(2, response);
     st.bind(3, now);
@@ -90,14 +90,51 @@ void set_transmission_outcome(Connection& c, std::int64_t transmission_id, std::
 
 std::vector<OpenSpool> open_spools(Connection& c) {
     auto& st = c.cached(
-        "SELECT spool_id, transmission_id, status, provider_id FROM spool "
+        "SELECT spool_id, transmission_id, status, provider_id, report_due FROM spool "
         "WHERE time_end IS NULL ORDER BY spool_id");
     std::vector<OpenSpool> out;
     while (st.executeStep()) {
         out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getString(),
-                       optional_int(st.getColumn(3))});
+                       optional_int(st.getColumn(3)), optional_int(st.getColumn(4))});
     }
     return out;
+}
+
+void await_report(Connection& c, std::int64_t spool_id, const std::string& response, std::int64_t now,
+                  std::int64_t due) {
+    auto& st = c.cached(
+        "UPDATE spool SET status = 'connected', time_connect = COALESCE(time_connect, ?), response = ?, "
+        "report_due = ? WHERE spool_id = ? AND time_end IS NULL");
+    st.bind(1, now);
+    st.bind(2, response);
+    st.bind(3, due);
+    st.bind(4, spool_id);
+    st.exec();
+}
+
+std::optional<AwaitingReport> awaiting_report(Connection& c, std::int64_t spool_id) {
+    auto& st = c.cached(
+        "SELECT s.transmission_id, COALESCE(p.type, '') FROM spool s LEFT JOIN provider p "
+        "ON p.provider_id = s.provider_id WHERE s.spool_id = ? AND s.report_due IS NOT NULL AND s.time_end IS NULL");
+    st.bind(1, spool_id);
+    if (!st.executeStep()) return std::nullopt;
+    return AwaitingReport{st.getColumn(0).getInt64(), st.getColumn(1).getString()};
+}
+
+std::vector<std::int64_t> overdue_reports(Connection& c, std::int64_t now, std::int64_t limit) {
+    auto& st = c.cached(
+        "SELECT spool_id FROM spool WHERE report_due IS NOT NULL AND report_due <= ? ORDER BY report_due LIMIT ?");
+    st.bind(1, now);
+    st.bind(2, limit);
+    std::vector<std::int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
+std::optional<std::int64_t> next_report_due(Connection& c) {
+    auto& st = c.cached("SELECT MIN(report_due) FROM spool WHERE report_due IS NOT NULL");
+    if (!st.executeStep()) return std::nullopt;
+    return optional_int(st.getColumn(0));
 }
 
 std::vector<std::pair<std::int64_t, std::int64_t>> pending_retries(Connection& c) {

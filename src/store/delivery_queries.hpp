@@ -35,8 +35,21 @@ struct OpenSpool {
     std::int64_t transmission_id = 0;
     std::string status;
     std::optional<std::int64_t> provider_id;
+    std::optional<std::int64_t> report_due;  // set while the far end's report is awaited
 };
 std::vector<OpenSpool> open_spools(Connection& c);
+
+// Delivery reports. A spool awaiting one is `connected` with a deadline (report_due).
+void await_report(Connection& c, std::int64_t spool_id, const std::string& response, std::int64_t now,
+                  std::int64_t due);
+struct AwaitingReport {
+    std::int64_t transmission_id = 0;
+    std::string provider_type;
+};
+std::optional<AwaitingReport> awaiting_report(Connection& c, std::int64_t spool_id);
+// Spools whose report is overdue at `now`, oldest deadline first.
+std::vector<std::int64_t> overdue_reports(Connection& c, std::int64_t now, std::int64_t limit);
+std::optional<std::int64_t> next_report_due(Connection& c);
 
 // Transmissions awaiting an automatic retry: (transmission_id, next_run).
 std::vector<std::pair<std::int64_t, std::int64_t>> pending_retries(Connection& c);

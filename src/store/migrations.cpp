@@ -343,9 +343,18 @@ void v5_campaigns(SQLite::Database& db) {
     )sql");
 }
 
+// Delivery reports: a spool whose outcome the far end reports later (an SMS handed to Kannel)
+// waits with a deadline, so the wait survives a restart and an overdue one can be found.
+void v6_delivery_reports(SQLite::Database& db) {
+    db.exec(R"sql(
+        ALTER TABLE spool ADD COLUMN report_due INTEGER;
+        CREATE INDEX spool_report_due ON spool(report_due) WHERE report_due IS NOT NULL;
+    )sql");
+}
+
 const std::vector<std::function<void(SQLite::Database&)>>& migrations() {
     static const std::vector<std::function<void(SQLite::Database&)>> all = {
-        v1_users_roles_permissions, v2_contacts_groups, v3_messages, v4_delivery, v5_campaigns,
+        v1_users_roles_permissions, v2_contacts_groups, v3_messages, v4_delivery, v5_campaigns, v6_delivery_reports,
     };
     return all;
 }
