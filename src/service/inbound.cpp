@@ -26,9 +26,6 @@ namespace ictcore {
 
 namespace {
 
-// Media kind of received e-mail attachments: <media>/inbound/<spool_id>.attachment<N>.
-constexpr std::string_view inbound_dir = "inbound";
-
 std::string trim(std::string_view s) {
     const auto first = s.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos) return {};
@@ -320,7 +317,8 @@ InboundReceipt Inbound::receive_email(std::string_view raw, std::string_view env
     CommittedMedia committed{state_.media, {}};
     if (target.program.type == "receiveemail") {
         std::vector<media::MediaStore::Temp> files;
-        for (const auto& a : message.attachments) files.push_back(state_.media.write_temp(inbound_dir, a.bytes));
+        for (const auto& a : message.attachments)
+            files.push_back(state_.media.write_temp(service::inbound_dir, a.bytes));
         try {
             return state_.store->write([&](store::Connection& c) {
                 try {
@@ -342,11 +340,11 @@ InboundReceipt Inbound::receive_email(std::string_view raw, std::string_view env
                     if (message.html) insert_result(c, spool_id, owner, "email", "html", *message.html);
                     for (std::size_t i = 0; i < files.size(); ++i) {
                         const auto role = fmt::format("attachment{}", i + 1);
-                        committed.files.emplace_back(inbound_dir, spool_id);
-                        state_.media.commit(files[i], inbound_dir, spool_id, role);
+                        committed.files.emplace_back(service::inbound_dir, spool_id);
+                        state_.media.commit(files[i], service::inbound_dir, spool_id, role);
                         insert_result(c, spool_id, owner, "attachment",
                                       safe_name(message.attachments[i].file_name, i + 1),
-                                      fmt::format("{}/{}.{}", inbound_dir, spool_id, role));
+                                      fmt::format("{}/{}.{}", service::inbound_dir, spool_id, role));
                     }
                     return receipt;
                 } catch (...) {

@@ -15,8 +15,11 @@ namespace ictcore::service {
 inline constexpr std::string_view templates_dir = "templates";
 inline constexpr std::string_view recordings_dir = "recordings";
 inline constexpr std::string_view documents_dir = "documents";
+// Attachments of received e-mail, by spool: inbound/<spool_id>.attachment<N>.
+inline constexpr std::string_view inbound_dir = "inbound";
 
-// The media (kind, message id) of every message `owner` has; delete them once its rows are gone.
+// The media (kind, id) of every message and received e-mail `owner` has; delete them once its
+// rows are gone.
 std::vector<std::pair<std::string_view, std::int64_t>> owned_media(store::Connection& c, std::int64_t owner);
 
 }  // namespace ictcore::service

@@ -9,6 +9,7 @@
 #include "media/sniff.hpp"
 #include "service/message_media.hpp"
 #include "service/service_support.hpp"
+#include "store/inbound_queries.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -135,6 +136,7 @@ std::vector<std::pair<std::string_view, std::int64_t>> service::owned_media(stor
     for (auto id : store::Table<Template>::ids_of_owner(c, owner)) media.emplace_back(templates_dir, id);
     for (auto id : store::Table<Recording>::ids_of_owner(c, owner)) media.emplace_back(recordings_dir, id);
     for (auto id : store::Table<Document>::ids_of_owner(c, owner)) media.emplace_back(documents_dir, id);
+    for (auto id : store::inbound_spools_of_owner(c, owner)) media.emplace_back(inbound_dir, id);
     return media;
 }
 

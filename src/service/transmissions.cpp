@@ -8,8 +8,10 @@
 
 #include "engine/attempt.hpp"
 #include "model/validation_impl.hpp"
+#include "service/message_media.hpp"
 #include "service/service_support.hpp"
 #include "store/delivery_queries.hpp"
+#include "store/inbound_queries.hpp"
 #include "store/queries.hpp"
 
 namespace ictcore {
@@ -216,15 +218,19 @@ std::int64_t Transmissions::clone(const Principal& who, std::int64_t id) {
 void Transmissions::remove(const Principal& who, std::int64_t id) {
     who.require("transmission_delete");
     const auto scope = detail::CoreState::scope_of(who);
-    state_.store->write([&](store::Connection& c) {
+    const auto received = state_.store->write([&](store::Connection& c) {
         const Transmission t = service::find_or_throw<Transmission>(c, id, scope);
         // Its campaign would otherwise reach the contact again.
         if (t.campaign_id) {
             throw Error(Errc::locked, fmt::format("transmission {} belongs to campaign {}: delete the campaign instead",
                                                   id, *t.campaign_id));
         }
+        auto spools = store::inbound_spools_of_transmission(c, id);
         store::Table<Transmission>::erase(c, id, scope);
+        return spools;
     });
+    // Attachments of a received e-mail go with it, once its rows are gone.
+    for (const auto spool_id : received) state_.media.remove_all(service::inbound_dir, spool_id);
 }
 
 std::string Transmissions::status(const Principal& who, std::int64_t id) { return get(who, id).status; }

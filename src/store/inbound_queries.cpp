@@ -86,4 +86,30 @@ std::optional<std::int64_t> contact_by_email(Connection& c, std::int64_t owner, 
     return first_id(st);
 }
 
+namespace {
+
+std::vector<std::int64_t> ids(SQLite::Statement& st) {
+    std::vector<std::int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> inbound_spools_of_transmission(Connection& c, std::int64_t transmission_id) {
+    auto& st = c.cached(
+        "SELECT s.spool_id FROM spool s JOIN transmission t ON t.transmission_id = s.transmission_id "
+        "WHERE t.transmission_id = ? AND t.direction = 'inbound'");
+    st.bind(1, transmission_id);
+    return ids(st);
+}
+
+std::vector<std::int64_t> inbound_spools_of_owner(Connection& c, std::int64_t owner) {
+    auto& st = c.cached(
+        "SELECT s.spool_id FROM spool s JOIN transmission t ON t.transmission_id = s.transmission_id "
+        "WHERE t.created_by = ? AND t.direction = 'inbound'");
+    st.bind(1, owner);
+    return ids(st);
+}
+
 }  // namespace ictcore::store

@@ -44,4 +44,9 @@ std::optional<std::int64_t> contact_by_phone(Connection& c, std::int64_t owner, 
 // The owner's first contact whose e-mail is `email` (ASCII case-insensitive).
 std::optional<std::int64_t> contact_by_email(Connection& c, std::int64_t owner, std::string_view email);
 
+// Spools of inbound transmissions — received e-mail keeps its attachments under the spool id:
+// of one transmission, or of every transmission of `owner`.
+std::vector<std::int64_t> inbound_spools_of_transmission(Connection& c, std::int64_t transmission_id);
+std::vector<std::int64_t> inbound_spools_of_owner(Connection& c, std::int64_t owner);
+
 }  // namespace ictcore::store

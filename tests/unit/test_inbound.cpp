@@ -282,6 +282,22 @@ TEST_CASE("inbound e-mail: multipart/alternative with an attachment, encoded sub
     CHECK(again.contact_id == r.contact_id);
     CHECK(env.results(bob, again.transmission_id, "email").at("text") == "just text\n");
     CHECK(env.results(bob, again.transmission_id, "email").count("html") == 0);
+
+    // Deleting the received e-mail deletes its attachment; deleting its owner, the rest.
+    const auto stored = env.options.data_dir / "media" / reference;
+    env.core.transmissions().remove(bob, r.transmission_id);
+    CHECK_FALSE(std::filesystem::exists(stored));
+    const auto later = env.core.inbound().receive_email(
+        email("From: juergen@sender.example\r\nTo: bob@example.com\r\nSubject: again\r\n"
+              "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n",
+              "--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+              "Content-Disposition: attachment; filename=\"x.bin\"\r\n\r\nxyz\r\n--b--\r\n"));
+    const auto later_files = env.results(bob, later.transmission_id, "attachment");
+    REQUIRE(later_files.size() == 1);
+    const auto later_path = env.options.data_dir / "media" / later_files.begin()->second;
+    CHECK(std::filesystem::exists(later_path));
+    env.core.users().remove(env.admin, bob.user_id());
+    CHECK_FALSE(std::filesystem::exists(later_path));
 }
 
 TEST_CASE("inbound e-mail: Cc fallback, envelope recipient, Latin-1 Q subject") {
