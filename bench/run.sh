@@ -22,6 +22,11 @@
 # and bench-campaign a campaign in-process:
 #   (h) a group of N contacts (default 1,000,000) through loopback, delay 0: completed/s, peak RSS
 #   (i) raw SQLite doing the same row changes with the store's schema and pragmas (baseline)
+# and the real gateways against the servers the tests use (tests/rigs):
+#   (j) bench-email: 1,000 e-mails through the SMTP gateway to a local aiosmtpd
+#   (k) the same messages from a plain libcurl loop (baseline)
+#   (l) bench-kannel: 10,000 SMS through the Kannel gateway to bearerbox + fakesmsc
+#   (m) the same sendsms requests posted straight to Kannel with libcurl multi (baseline)
 # Prints the figures with the ratios b/a, c/d and e/f against their targets and writes the same
 # table into bench/README.md.
 #
@@ -89,6 +94,8 @@ minimal_bin="$build_dir/bench/bench-minimal-server"
 insert_bin="$build_dir/bench/bench-sqlite-insert"
 delivery_bin="$build_dir/bench/bench-delivery"
 campaign_bin="$build_dir/bench/bench-campaign"
+email_bin="$build_dir/bench/bench-email"
+kannel_bin="$build_dir/bench/bench-kannel"
 if [[ $do_build -eq 1 ]]; then
     # Configure every time (cheap when nothing changed): a build dir made before a bench
     # target existed would not know it.
@@ -97,9 +104,9 @@ if [[ $do_build -eq 1 ]]; then
         -DICTCORE_BUILD_SERVER=ON -DICTCORE_BUILD_TESTS=OFF -DICTCORE_BUILD_EXAMPLES=OFF >&2
     log "building (cmake --build, -j$jobs)"
     cmake --build "$build_dir" -j "$jobs" --target ictcore-server bench-minimal-server bench-sqlite-insert \
-        bench-delivery bench-campaign >&2
+        bench-delivery bench-campaign bench-email bench-kannel >&2
 fi
-for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin" "$campaign_bin"; do
+for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin" "$campaign_bin" "$email_bin" "$kannel_bin"; do
     [[ -x "$bin" ]] || die "$bin is missing (build without --no-build)"
 done
 
@@ -341,6 +348,18 @@ campaign_rows="$(printf '%s\n' "$campaign_out" | grep '^| ' || true)"
 [[ -n "$campaign_rows" ]] || die "bench-campaign printed no table"
 campaign_info="$(printf '%s\n' "$campaign_out" | sed -n 's/^info: /- bench-campaign: /p')"
 
+# ---- gateways (bench-email, bench-kannel: real servers from tests/rigs) ----------------------------
+log "(j)-(k) bench-email"
+email_out="$("$email_bin" --dir "$tmp")" || die "bench-email failed: $email_out"
+echo "$email_out" >&2
+email_rows="$(printf '%s\n' "$email_out" | grep '^| ' || true)"
+[[ -n "$email_rows" ]] || die "bench-email printed no table"
+log "(l)-(m) bench-kannel"
+kannel_out="$("$kannel_bin" --dir "$tmp" 2>/dev/null)" || die "bench-kannel failed: $kannel_out"
+echo "$kannel_out" >&2
+kannel_rows="$(printf '%s\n' "$kannel_out" | grep '^| ' || true)"
+[[ -n "$kannel_rows" ]] || die "bench-kannel printed no table"
+
 # ---- report ----------------------------------------------------------------------------------------
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }'; }
 # verdict VALUE OP TARGET [NAME]: MET / NOT MET (INVALID when NAME's measurement had errors)
@@ -392,6 +411,8 @@ table="$tmp/table.md"
     echo "| peak RSS of the restarted server during the listing (VmHWM; $(mb "$list_hwm_before") MB before) | $list_mb MB | < 100 MB | $(verdict "$list_mb" "<" 100) |"
     printf '%s\n' "$delivery_rows"
     printf '%s\n' "$campaign_rows"
+    printf '%s\n' "$email_rows"
+    printf '%s\n' "$kannel_rows"
     if [[ ${#notes[@]} -gt 0 ]]; then
         echo
         for note in "${notes[@]}"; do echo "- $note"; done
