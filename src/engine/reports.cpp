@@ -44,6 +44,9 @@ Engine::Impl::Reported Engine::Impl::end_awaiting(store::Connection& c, std::int
     }
     const auto t = store::Table<Transmission>::find(c, waiting->transmission_id, store::Scope{});
     if (!t) return out;
+    // The far end had it: an attempt reported before its acceptance was recorded is connected
+    // too (that later write then finds it ended and changes nothing).
+    if (waiting->status == spool_status::started) store::mark_spool_connected(c, spool_id, now);
     Delivery d;
     d.spool_id = spool_id;
     d.transmission = *t;

@@ -59,7 +59,7 @@ bool finish_spool(Connection& c, std::int64_t spool_id, std::string_view status,
                   std::optional<std::int64_t> provider_id, std::int64_t now) {
     auto& st = c.cached(
         "UPDATE spool SET status = ?, response = ?, time_end = ?, provider_id = COALESCE(?, provider_id), "
-        "report_due = NULL WHERE spool_id = ?");
+        "report_due = NULL WHERE spool_id = ? AND time_end IS NULL");
     st.bind(1, std::string(status));
     st.bind(2, response);
     st.bind(3, now);
@@ -114,11 +114,12 @@ void await_report(Connection& c, std::int64_t spool_id, const std::string& respo
 
 std::optional<AwaitingReport> awaiting_report(Connection& c, std::int64_t spool_id) {
     auto& st = c.cached(
-        "SELECT s.transmission_id, COALESCE(p.type, '') FROM spool s LEFT JOIN provider p "
-        "ON p.provider_id = s.provider_id WHERE s.spool_id = ? AND s.report_due IS NOT NULL AND s.time_end IS NULL");
+        "SELECT s.transmission_id, COALESCE(p.type, ''), s.status FROM spool s LEFT JOIN provider p "
+        "ON p.provider_id = s.provider_id WHERE s.spool_id = ? AND s.time_end IS NULL "
+        "AND s.status IN ('started', 'connected')");
     st.bind(1, spool_id);
     if (!st.executeStep()) return std::nullopt;
-    return AwaitingReport{st.getColumn(0).getInt64(), st.getColumn(1).getString()};
+    return AwaitingReport{st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString()};
 }
 
 std::vector<std::int64_t> overdue_reports(Connection& c, std::int64_t now, std::int64_t limit) {

@@ -20,7 +20,8 @@ std::vector<Provider> all_providers(Connection& c);
 
 void mark_spool_started(Connection& c, std::int64_t spool_id, std::int64_t provider_id, std::int64_t now);
 void mark_spool_connected(Connection& c, std::int64_t spool_id, std::int64_t now);
-// False when the spool is gone (its transmission was deleted meanwhile).
+// False when the spool is gone (its transmission was deleted meanwhile) or already ended (a
+// delivery report came first).
 bool finish_spool(Connection& c, std::int64_t spool_id, std::string_view status, const std::string& response,
                   std::optional<std::int64_t> provider_id, std::int64_t now);
 
@@ -45,7 +46,10 @@ void await_report(Connection& c, std::int64_t spool_id, const std::string& respo
 struct AwaitingReport {
     std::int64_t transmission_id = 0;
     std::string provider_type;
+    std::string status;  // `started` when the report came before the provider's answer was recorded
 };
+// The open attempt of `spool_id` a report may end: one awaiting it, or one handed to its
+// provider whose acceptance is not recorded yet (an SMSC can report within a millisecond).
 std::optional<AwaitingReport> awaiting_report(Connection& c, std::int64_t spool_id);
 // Spools whose report is overdue at `now`, oldest deadline first.
 std::vector<std::int64_t> overdue_reports(Connection& c, std::int64_t now, std::int64_t limit);

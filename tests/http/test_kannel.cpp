@@ -258,3 +258,35 @@ TEST_CASE("kannel: Kannel stopped mid-run — attempts fail as provider errors a
     CHECK(to.size() == 6);
     CHECK(k.rig->messages().size() == 6);
 }
+
+TEST_CASE("kannel: credentials smsbox refuses are a provider error: the next provider sends the message") {
+    KannelSetup k;
+    const auto refused =
+        created_id(k.admin.post("/providers", json::object{{"name", "kannel wrong password"},
+                                                           {"type", "kannel"},
+                                                           {"service_flag", 4},
+                                                           {"username", k.rig->user()},
+                                                           {"password", "not-the-password"},
+                                                           {"host", "127.0.0.1"},
+                                                           {"port", k.rig->sendsms_port()},
+                                                           {"weight", 1000},
+                                                           {"settings", json::object{{"smsc", "fake1"}}}}),
+                   "provider_id");
+    const auto working = k.provider("fake1", json::object{});
+    REQUIRE_STATUS(k.admin.put("/providers/" + std::to_string(working), json::object{{"weight", 1}}), 200);
+    const auto program_id = new_sms_program(k.admin, "failover", "hello again");
+    const auto id = k.send_to("15556000001", program_id);
+    await_transmission(k.admin, id, "completed", 15s);
+    const auto spools = spools_of(k.admin, id);
+    REQUIRE(spools.size() == 1);  // one attempt, moved to the next provider
+    CHECK(int_field(spools[0].as_object(), "provider_id") == working);
+    CHECK(k.rig->wait_for_messages(1, 10s));
+    CHECK(k.rig->messages().size() == 1);
+
+    // With only the refused provider left, the attempt fails with smsbox's answer.
+    set_provider_active(k.admin, working, false);
+    const auto alone = k.send_to("15556000002", program_id);
+    const auto t = await_transmission(k.admin, alone, "failed", 15s);
+    CHECK(str_field(t, "response").find("provider " + std::to_string(refused)) != std::string::npos);
+    CHECK(str_field(t, "response").find("403") != std::string::npos);
+}

@@ -176,3 +176,42 @@ TEST_CASE("reports: without a public URL the gateway is given no report URL") {
 }
 
 }  // namespace ictcore::test
+
+namespace ictcore::test {
+
+TEST_CASE("reports: a report that arrives before the provider's acceptance is recorded still ends the attempt") {
+    ReportEnv env;
+    // The gateway holds its answer: the far end reports while the spool is still `started`.
+    env.gateway->set_policy([](const Delivery&) { return TestGateway::Decision::hold(); });
+    const auto id = env.transmission();
+    const auto spool_id = env.send(id);
+    REQUIRE(env.gateway->wait_deliveries(1));
+    REQUIRE(env.wait_spool(spool_id, spool_status::started));
+    CHECK(env.report(spool_id, "buffered") == DeliveryReports::Result::intermediate);
+    CHECK(env.report(spool_id, "delivered") == DeliveryReports::Result::recorded);
+    CHECK(env.status(id) == "completed");
+    const auto reported = env.spool(spool_id);
+    CHECK(reported.status == "completed");
+    CHECK(reported.time_connect);
+    CHECK(reported.response == "DELIVRD");
+
+    // The acceptance arrives late and changes nothing; nothing is left open.
+    env.gateway->finish(spool_id, Outcome::accepted("202 late"));
+    std::this_thread::sleep_for(300ms);
+    CHECK(env.spool(spool_id).status == "completed");
+    CHECK(env.spool(spool_id).response == "DELIVRD");
+    CHECK(env.status(id) == "completed");
+    CHECK(env.report(spool_id, "failed") == DeliveryReports::Result::ignored);
+    // A gateway that answers an error after the report cannot undo it either.
+    const auto second = env.transmission(1, "15550003");
+    const auto second_spool = env.send(second);
+    REQUIRE(env.gateway->wait_deliveries(2));
+    REQUIRE(env.wait_spool(second_spool, spool_status::started));
+    CHECK(env.report(second_spool, "delivered") == DeliveryReports::Result::recorded);
+    env.gateway->finish(second_spool, Outcome::failed("timed out"));
+    std::this_thread::sleep_for(300ms);
+    CHECK(env.status(second) == "completed");
+    CHECK(env.spool(second_spool).response == "DELIVRD");
+}
+
+}  // namespace ictcore::test
