@@ -82,8 +82,9 @@ Response inbound_sms(ictcore::Core& core, const Request& request) {
 // What to write in kannel.conf: the sms-service get-url, with the inbound key.
 Response kannel_settings(ictcore::Core& core, const Request& request, const Principal& who) {
     const auto key = core.inbound().key(who, "kannel");
-    std::string base;
-    if (const auto host = request.header("Host")) base = "http://" + std::string(*host);
+    // The URL Kannel reaches this server at: the public one, else the one the admin used.
+    std::string base = core.public_url();
+    if (const auto host = request.header("Host"); base.empty() && host) base = "http://" + std::string(*host);
     json::object out;
     out["get_url"] = base + "/gateways/kannel/mo?key=" + key + "&from=%p&to=%P&text=%a&smsc=%i&id=%I";
     return json_response(out);

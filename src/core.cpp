@@ -181,6 +181,7 @@ Campaigns& Core::campaigns() { return state_->campaigns; }
 Inbound& Core::inbound() { return state_->inbound; }
 DeliveryReports& Core::delivery_reports() { return state_->delivery_reports; }
 void Core::set_public_url(std::string url) { state_->set_public_url(std::move(url)); }
+std::string Core::public_url() const { return state_->public_url(); }
 void Core::register_gateway(std::shared_ptr<Gateway> gateway) { state_->engine->register_gateway(std::move(gateway)); }
 const std::optional<std::string>& Core::generated_admin_password() const { return state_->generated_admin_password; }
 bool Core::first_start() const { return state_->first_start; }

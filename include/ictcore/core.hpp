@@ -87,6 +87,7 @@ public:
     // give it, with a per-attempt token, for delivery reports (Delivery::report_url). Set it
     // once the host listens; until then no reports are asked for.
     void set_public_url(std::string url);
+    std::string public_url() const;
 
     // Makes `gateway` deliver for providers of its type (replacing any gateway of that type).
     // The loopback gateway is registered by default.

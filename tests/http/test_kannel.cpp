@@ -27,6 +27,9 @@ struct KannelSetup {
         Response settings = admin.get("/gateways/kannel");
         REQUIRE_STATUS(settings, 200);
         const std::string get_url = str_field(as_object(settings), "get_url");
+        // The server's public URL (from --listen here) with the inbound key and Kannel's escapes.
+        CHECK(get_url.rfind("http://127.0.0.1:" + std::to_string(server.port()) + "/gateways/kannel/mo?key=", 0) == 0);
+        CHECK(get_url.find("&from=%p&to=%P&text=%a") != std::string::npos);
         rig = std::make_unique<ictcore::test::KannelRig>(dir.path() / "kannel", get_url);
         set_provider_active(admin, seeded_sms_provider, false);
     }
