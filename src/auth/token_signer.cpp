@@ -107,4 +107,17 @@ std::string TokenSigner::keyed_digest(std::string_view data) const {
     return std::string(reinterpret_cast<const char*>(out), sizeof out);
 }
 
+std::string TokenSigner::url_token(std::string_view subject) const {
+    const auto digest = keyed_digest(subject);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(digest.data()), 16);
+    return std::string(hex, 32);
+}
+
+bool TokenSigner::url_token_matches(std::string_view subject, std::string_view candidate) const {
+    const auto expected = url_token(subject);
+    return candidate.size() == expected.size() &&
+           sodium_memcmp(expected.data(), candidate.data(), expected.size()) == 0;
+}
+
 }  // namespace ictcore::auth

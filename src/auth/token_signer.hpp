@@ -24,6 +24,10 @@ public:
     Verified verify(std::string_view token) const;
     // Keyed hash of `data` with the secret, for caches that must not hold plain passwords.
     std::string keyed_digest(std::string_view data) const;
+    // A token for URLs that gateways call back (delivery reports, inbound messages): 128 bits
+    // of the keyed digest of `subject`, in hex; and its constant-time check.
+    std::string url_token(std::string_view subject) const;
+    bool url_token_matches(std::string_view subject, std::string_view candidate) const;
 
 private:
     std::string secret_;

@@ -6,7 +6,6 @@
 #include <ictcore/error.hpp>
 
 #include <fmt/format.h>
-#include <sodium.h>
 
 #include <future>
 
@@ -37,17 +36,11 @@ std::string CoreState::report_url(std::string_view gateway_type, std::int64_t sp
 DeliveryReports::DeliveryReports(detail::CoreState& state) : state_(state) {}
 
 std::string DeliveryReports::token(std::int64_t spool_id) const {
-    // 128 bits of a keyed hash: unguessable without the installation's secret.
-    const auto digest = state_.signer.keyed_digest(fmt::format("delivery-report:{}", spool_id));
-    char hex[33];
-    sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(digest.data()), 16);
-    return std::string(hex, 32);
+    return state_.signer.url_token(fmt::format("delivery-report:{}", spool_id));
 }
 
 bool DeliveryReports::verify(std::int64_t spool_id, std::string_view token) const {
-    const auto expected = this->token(spool_id);
-    if (token.size() != expected.size()) return false;
-    return sodium_memcmp(expected.data(), token.data(), expected.size()) == 0;
+    return state_.signer.url_token_matches(fmt::format("delivery-report:{}", spool_id), token);
 }
 
 DeliveryReports::Result DeliveryReports::receive(std::string_view gateway_type, std::int64_t spool_id,
