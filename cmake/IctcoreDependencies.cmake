@@ -13,6 +13,7 @@ pkg_check_modules(TIFF REQUIRED IMPORTED_TARGET libtiff-4>=4.5)  # 4.5: per-hand
 pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
 find_package(JPEG REQUIRED)
 find_package(CURL REQUIRED)
+pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)  # fax T.30 / T.38 (0.0.6)
 
 # libcsv ships neither a pkg-config file nor a CMake config.
 find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
