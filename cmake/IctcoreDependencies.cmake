@@ -14,6 +14,16 @@ pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
 find_package(JPEG REQUIRED)
 find_package(CURL REQUIRED)
 pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)  # fax T.30 / T.38 (0.0.6)
+# libre (SIP, SDP, RTP): its headers need the platform macros its own build defines, and are
+# included as system headers (they warn under -Wvolatile). Never link librem beside spandsp:
+# both export goertzel_* with different layouts.
+pkg_check_modules(LIBRE REQUIRED libre)
+if(NOT TARGET ictcore_libre)
+  add_library(ictcore_libre INTERFACE IMPORTED)
+  target_include_directories(ictcore_libre SYSTEM INTERFACE ${LIBRE_INCLUDE_DIRS})
+  target_compile_definitions(ictcore_libre INTERFACE HAVE_INTTYPES_H HAVE_STDBOOL_H HAVE_INET6)
+  target_link_libraries(ictcore_libre INTERFACE ${LIBRE_LINK_LIBRARIES} Threads::Threads)
+endif()
 
 # libcsv ships neither a pkg-config file nor a CMake config.
 find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
