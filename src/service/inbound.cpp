@@ -13,6 +13,7 @@
 #include "mail/mime_message.hpp"
 #include "media/fax.hpp"
 #include "media/sniff.hpp"
+#include "service/inbound_support.hpp"
 #include "service/message_media.hpp"
 #include "service/service_support.hpp"
 #include "store/inbound_queries.hpp"
@@ -24,34 +25,9 @@
 
 namespace ictcore {
 
+using namespace service::inbound_detail;
+
 namespace {
-
-std::string trim(std::string_view s) {
-    const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string_view::npos) return {};
-    const auto last = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(first, last - first + 1));
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
-}
-
-// A phone number as its digits: "+", spaces, dashes, dots and parentheses ignored, a leading
-// "00" (the international prefix) read as "+". Empty when anything else is in it.
-std::string phone_digits(std::string_view phone) {
-    std::string digits;
-    for (const char c : phone) {
-        if (c >= '0' && c <= '9') {
-            digits += c;
-        } else if (c != '+' && c != ' ' && c != '-' && c != '.' && c != '(' && c != ')') {
-            return {};
-        }
-    }
-    if (digits.size() > 2 && digits.compare(0, 2, "00") == 0) digits.erase(0, 2);
-    return digits;
-}
 
 // The fax number an e-mail's local part names ("15551234567", "+15551234567"), if it is one.
 std::optional<std::string> fax_number_of(std::string_view address) {
@@ -61,110 +37,6 @@ std::optional<std::string> fax_number_of(std::string_view address) {
     if (digits.size() < 3 || digits.size() > 15) return std::nullopt;
     if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
     return std::string(local);
-}
-
-struct Target {
-    store::OwnedAccount account;
-    Program program;
-    std::string recipient;  // the address (or number) the message was sent to
-};
-
-// The program that receives for `account` among `types`: one subscribed to the account, else
-// the lowest-id one of its owner; `prefer` breaks a tie between types within a tier.
-std::optional<Program> receiving_program(store::Connection& c, const store::OwnedAccount& account,
-                                         const std::vector<std::string_view>& types, std::string_view prefer = {}) {
-    const auto programs = store::inbound_programs(c, account.account_id, account.user_id);
-    for (const bool subscribed_only : {true, false}) {
-        std::optional<std::int64_t> first, preferred;
-        for (const auto& p : programs) {
-            if (subscribed_only && !p.subscribed) continue;
-            if (std::find(types.begin(), types.end(), p.type) == types.end()) continue;
-            if (!first) first = p.program_id;
-            if (!preferred && !prefer.empty() && p.type == prefer) preferred = p.program_id;
-        }
-        if (const auto chosen = preferred ? preferred : first) {
-            return service::find_or_throw<Program>(c, *chosen, store::Scope{});
-        }
-    }
-    return std::nullopt;
-}
-
-Transmission inbound_transmission(const Target& t, std::int64_t contact_id, std::int64_t service_flag,
-                                  std::int64_t now) {
-    Transmission tx;
-    tx.title = t.program.name;
-    tx.origin = t.program.type;
-    tx.contact_id = contact_id;
-    tx.account_id = t.account.account_id;
-    tx.service_flag = service_flag;
-    tx.program_id = t.program.program_id;
-    tx.direction = "inbound";
-    tx.status = std::string(transmission_status::completed);
-    tx.try_allowed = 1;
-    tx.try_done = 1;
-    tx.last_run = now;
-    tx.time_created = now;
-    tx.created_by = t.account.user_id;
-    return tx;
-}
-
-// Stores the inbound transmission with its completed spool; returns (transmission, spool).
-std::pair<std::int64_t, std::int64_t> insert_received(store::Connection& c, const Transmission& tx, std::int64_t now) {
-    const auto transmission_id = store::Table<Transmission>::insert(c, tx);
-    Spool spool;
-    spool.time_spool = now;
-    spool.time_start = now;
-    spool.time_end = now;
-    spool.status = std::string(spool_status::completed);
-    spool.transmission_id = transmission_id;
-    spool.created_by = tx.created_by;
-    return {transmission_id, store::Table<Spool>::insert(c, spool)};
-}
-
-void insert_result(store::Connection& c, std::int64_t spool_id, std::int64_t owner, std::string_view type,
-                   std::string_view name, std::string data) {
-    SpoolResult r;
-    r.spool_id = spool_id;
-    r.type = std::string(type);
-    r.name = std::string(name);
-    r.data = std::move(data);
-    r.created_by = owner;
-    store::Table<SpoolResult>::insert(c, r);
-}
-
-std::int64_t insert_contact(store::Connection& c, std::int64_t owner, std::string first_name, std::string phone,
-                            std::optional<std::string> email, std::string_view description) {
-    Contact contact;
-    contact.first_name = std::move(first_name);
-    contact.phone = std::move(phone);
-    contact.email = std::move(email);
-    contact.description = std::string(description);
-    contact.created_by = owner;
-    return store::Table<Contact>::insert(c, contact);
-}
-
-// The owner's contact for a phone number, created when the owner has none.
-std::int64_t contact_for_phone(store::Connection& c, std::int64_t owner, const std::string& phone,
-                               std::string_view description) {
-    const auto digits = phone_digits(phone);
-    const auto found =
-        digits.empty() ? store::contact_by_phone(c, owner, phone) : store::contact_by_phone_digits(c, owner, digits);
-    if (found) return *found;
-    return insert_contact(c, owner, phone, phone, std::nullopt, description);
-}
-
-// Printable ASCII without path separators or quotes, at most 64 bytes (a result name's limit).
-std::string safe_name(std::string_view name, std::size_t index) {
-    if (const auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name.remove_prefix(slash + 1);
-    std::string out;
-    for (const char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '-' || c == '_' || c == ' ' || c == '(' || c == ')';
-        out += ok ? c : '_';
-    }
-    if (out.size() > 64) out.erase(0, out.size() - 64);  // keep the extension
-    if (out.find_first_not_of("._ ") == std::string::npos) out = "attachment-" + std::to_string(index);
-    return out;
 }
 
 bool is_pdf(const mail::MailAttachment& a) {
@@ -231,16 +103,6 @@ std::int64_t contact_for_sender(store::Connection& c, std::int64_t owner, const 
     return insert_contact(c, owner, name.substr(0, 128), "", from.address, "e-mail sender");
 }
 
-// Removes media files committed inside a write whose transaction did not commit.
-struct CommittedMedia {
-    const media::MediaStore& media;
-    std::vector<std::pair<std::string_view, std::int64_t>> files;
-    void undo() {
-        for (const auto& [kind, id] : files) media.remove_all(kind, id);
-        files.clear();
-    }
-};
-
 }  // namespace
 
 Inbound::Inbound(detail::CoreState& state) : state_(state) {}
@@ -254,16 +116,8 @@ InboundReceipt Inbound::receive_sms(const InboundSms& sms) {
     if (to_digits.empty()) throw Error(Errc::invalid, fmt::format("the recipient '{}' is not a phone number", to));
 
     return state_.store->write([&](store::Connection& c) {
-        std::optional<Target> target;
         std::vector<std::string> without_program;
-        for (const auto& account : store::active_accounts_with_phone(c)) {
-            if (phone_digits(account.phone) != to_digits) continue;
-            if (auto program = receiving_program(c, account, {"receivesms"})) {
-                target = Target{account, std::move(*program), to};
-                break;
-            }
-            without_program.push_back(fmt::format("account {} ({})", account.account_id, account.phone));
-        }
+        const std::optional<Target> target = target_by_phone(c, to_digits, to, {"receivesms"}, &without_program);
         if (!target) {
             if (without_program.empty()) {
                 throw Error(Errc::not_found, fmt::format("no active account has the phone number {}", to));
