@@ -3,6 +3,7 @@
 #include "core_state.hpp"
 
 #include "gateways/kannel.hpp"
+#include "gateways/sip.hpp"
 #include "gateways/loopback.hpp"
 #include "gateways/smtp.hpp"
 #include "store/queries.hpp"
@@ -157,6 +158,8 @@ Core::Core(Options options) : state_(std::make_unique<detail::CoreState>(std::mo
     state.engine->register_gateway(std::make_shared<gateways::LoopbackGateway>());
     state.engine->register_gateway(std::make_shared<gateways::SmtpGateway>());
     state.engine->register_gateway(std::make_shared<gateways::KannelGateway>());
+    state.engine->register_gateway(
+        std::make_shared<gateways::SipGateway>(state.options.data_dir / "fax-in", &state.inbound));
     for (auto& g : state.options.gateways) state.engine->register_gateway(g);
     if (state.first_start && state.options.seed_loopback_providers) seed_loopback_providers(state);
     state.set_public_url(state.options.public_url);

@@ -123,6 +123,10 @@ public:
 
     // Called once when registered, with the engine's io_context for timers and sockets.
     virtual void attach(boost::asio::io_context& io) { (void)io; }
+    // The active providers of this type, on the engine's thread: once at start and after every
+    // provider change. Gateways with standing state per provider (a listening socket, a SIP
+    // registration) set it up and tear it down here; deliver() must not wait for it.
+    virtual void providers_changed(const std::vector<Provider>& providers) { (void)providers; }
     // Throws Error(invalid) when a provider's fields or settings cannot work with this
     // gateway; called before a provider of this type is stored.
     virtual void check(const Provider& provider) const { (void)provider; }

@@ -280,7 +280,18 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
     }
 
     void reload_providers(const std::vector<Provider>& providers) {
-        pool.reload(providers, gateways_copy());
+        const auto gateways = gateways_copy();
+        pool.reload(providers, gateways);
+        for (const auto& [type, gateway] : gateways) {
+            std::vector<Provider> active;
+            for (const auto& p : providers)
+                if (p.type == type && p.active) active.push_back(p);
+            try {
+                gateway->providers_changed(active);
+            } catch (const std::exception& e) {
+                spdlog::error("engine: gateway {} could not take the provider change: {}", type, e.what());
+            }
+        }
         // Waiting attempts may have a provider now, or none at all any more.
         auto queues = std::move(waiting);
         waiting.clear();

@@ -114,6 +114,10 @@ void FaxSession::advance(int samples) {
     if (state_->t38) t38_terminal_send_timeout(state_->t38, samples);
 }
 
+void FaxSession::terminate() {
+    if (!state_->finished) t30_terminate(state_->t30());
+}
+
 bool FaxSession::finished() const { return state_->finished; }
 const FaxOutcome& FaxSession::outcome() const { return state_->outcome; }
 

@@ -52,6 +52,10 @@ public:
     void receive_ifp(std::span<const std::uint8_t> packet, std::uint16_t sequence);
     void advance(int samples);
 
+    // The call ended (the far end hung up): T.30 ends here, with its outcome as far as it got
+    // (a sender's confirmed pages count; a receiver keeps the pages it has).
+    void terminate();
+
     bool finished() const;
     // Valid once finished().
     const FaxOutcome& outcome() const;
