@@ -50,7 +50,9 @@ struct FaxLoop {
     std::filesystem::path sent_tiff;
     static constexpr const char* fax_number = "15550001111";
 
-    explicit FaxLoop(bool t38) {
+    enum class Mode { audio, t38, t38_refused };
+
+    explicit FaxLoop(Mode mode) {
         auto o = test::core_options(dir);
         o.seed_loopback_providers = false;
         core = std::make_unique<Core>(o);
@@ -64,7 +66,17 @@ struct FaxLoop {
         p.username = "ictcore";
         p.host = "127.0.0.1";
         p.port = port;
-        p.settings = fmt::format(R"({{"listen": "127.0.0.1:{}", "t38": {}, "station_id": "+1 555 0100"}})", port, t38);
+        p.settings = fmt::format(R"({{"listen": "127.0.0.1:{}", "t38": {}, "station_id": "+1 555 0100"}})", port,
+                                 mode == Mode::t38);
+        if (mode == Mode::t38_refused) {
+            // The listener (a voice provider, never picked for fax) does not take T.38; the fax
+            // goes out through a second provider that asks for it.
+            p.service_flag = service::voice;
+            core->providers().create(admin, p);
+            p.name = "asks for T.38";
+            p.service_flag = service::fax;
+            p.settings = R"({"listen": "127.0.0.1:0", "t38": true})";
+        }
         core->providers().create(admin, p);
 
         User u;
@@ -156,17 +168,22 @@ struct FaxLoop {
 }  // namespace
 
 TEST_CASE("sip fax: sendfax to receivefax over G.711 arrives pixel for pixel") {
-    FaxLoop loop(false);
+    FaxLoop loop(FaxLoop::Mode::audio);
     loop.check_delivered(loop.send(), "audio");
 }
 
 TEST_CASE("sip fax: over T.38 after a re-INVITE, pixel for pixel") {
-    FaxLoop loop(true);
+    FaxLoop loop(FaxLoop::Mode::t38);
     loop.check_delivered(loop.send(), "t38");
 }
 
+TEST_CASE("sip fax: a receiver that declines T.38 gets the fax over G.711 instead") {
+    FaxLoop loop(FaxLoop::Mode::t38_refused);
+    loop.check_delivered(loop.send(), "audio");
+}
+
 TEST_CASE("sip fax: a call to a number nobody receives faxes on is refused with 404") {
-    FaxLoop loop(false);
+    FaxLoop loop(FaxLoop::Mode::audio);
     Contact c;
     c.first_name = "Nobody";
     c.phone = "15559990000";
