@@ -3,8 +3,8 @@
 #include "core_state.hpp"
 
 #include "gateways/kannel.hpp"
-#include "gateways/sip.hpp"
 #include "gateways/loopback.hpp"
+#include "gateways/sip.hpp"
 #include "gateways/smtp.hpp"
 #include "store/queries.hpp"
 
