@@ -4,6 +4,7 @@
 // short so the file runs in well under a minute.
 #include "baresip_rig.hpp"
 #include "core_options.hpp"
+#include "dtmf_pcap.hpp"
 #include "sipp_rig.hpp"
 #include "temp_dir.hpp"
 #include "tone_check.hpp"
@@ -167,6 +168,28 @@ TEST_CASE(
     // 1 s of prompt + 1 s of waiting for digits, in whole seconds.
     CHECK(std::stoi(*billsec) >= 1);
     CHECK(std::stoi(*billsec) <= 4);
+    CHECK(sipp.wait_exit(10s) == 0);
+}
+
+TEST_CASE("sip voice: a callee without telephone-event has its in-band DTMF tones detected") {
+    if (::geteuid() != 0) {
+        MESSAGE("skipped: SIPp needs a raw socket (root) to play a pcap");
+        return;
+    }
+    Voice voice;
+    std::filesystem::create_directories(voice.dir.path() / "sipp");
+    test::write_dtmf_pcap(voice.dir.path() / "sipp" / "inband_dtmf.pcap", "407*");
+    test::SippRig sipp(voice.dir.path() / "sipp", "uas_inband_dtmf");
+    // The tones last ~1 s from the answer; the call stays up 1 s after the 1 s prompt.
+    voice.provider({.port = sipp.port(), .settings = R"({"listen": "127.0.0.1:0", "digit_wait": 1})"});
+    const auto id = voice.transmission();
+    const auto spool_id = voice.send(id);
+    const auto t = voice.await_end(id);
+    INFO(describe(t));
+    INFO("sipp:\n" << sipp.messages_log());
+    CHECK(t.status == "completed");
+    INFO("results: " << voice.results_text(spool_id));
+    CHECK(voice.result(spool_id, "dtmf", "dtmf").value_or("(none)") == "407*");
     CHECK(sipp.wait_exit(10s) == 0);
 }
 
