@@ -388,6 +388,11 @@ public:
     }
 
     void record_inbound(const sip::CallPlan& plan, sip::CallReport report) {
+        if (report.end != sip::CallReport::End::answered) {
+            // Refused before the answer (no offer, no common codec): nothing was received.
+            spdlog::info("sip: fax call from {} to {} not answered: {}", report.caller, report.called, report.cause);
+            return;
+        }
         recorder_->post([this, plan, report = std::move(report)] {
             InboundFax fax;
             fax.from = report.caller;

@@ -81,9 +81,13 @@ public:
                 return err;
         }
         sdp_media_set_lattr(audio_, true, sdp_attr_ptime, "%d", frame_ms);
-        // A receiver willing to take T.38 has the image stream ready: libre matches a re-INVITE's
-        // m=image line against it, and leaves it out of SDP until then.
-        if (plan_.purpose == CallPlan::Purpose::receive_fax && plan_.t38) return add_image_media();
+        // A fax call that may use T.38 has the image stream ready but disabled: libre leaves it
+        // out of the first offer and answer, and matches a re-INVITE's m=image line against it,
+        // whichever side sends that re-INVITE (receiving gateways usually do).
+        if (plan_.purpose != CallPlan::Purpose::voice && plan_.t38) {
+            if (int err = add_image_media()) return err;
+            sdp_media_set_disabled(image_, true);
+        }
         return 0;
     }
 
@@ -228,6 +232,7 @@ public:
         int err = image_ ? 0 : add_image_media();
         struct mbuf* offer = nullptr;
         if (!err) {
+            sdp_media_set_disabled(image_, false);
             sdp_media_set_disabled(audio_, true);
             err = sdp_encode(&offer, sdp_, true);
         }
@@ -416,15 +421,17 @@ public:
         return 0;
     }
 
-    // A re-INVITE from the far end: a receiver takes T.38 if it may; anything else is answered
-    // as it stands (a declined stream stays at port 0).
+    // A re-INVITE from the far end: a fax call takes T.38 if its provider allows it; anything
+    // else is answered as it stands (a declined stream stays at port 0).
     static int on_offer(struct mbuf** answer, const sip_msg* msg, void* arg) {
         auto& c = *static_cast<CallImpl*>(arg);
         if (int err = sdp_decode(c.sdp_, msg->mb, true)) return err;
-        const bool take_t38 = c.plan_.purpose == CallPlan::Purpose::receive_fax && c.image_ &&
-                              sdp_media_rport(c.image_) != 0 && !c.t38_active();
+        const bool take_t38 = c.image_ && sdp_media_rport(c.image_) != 0 && !c.t38_active();
+        if (take_t38) sdp_media_set_disabled(c.image_, false);
         if (int err = sdp_encode(answer, c.sdp_, false)) return err;
         if (take_t38) {
+            c.t38_requested_ = false;  // their offer crossed ours: theirs wins
+            tmr_cancel(&c.t38_timer_);
             c.image_raddr_ = *sdp_media_raddr(c.image_);
             try {
                 c.start_fax(fax::FaxSession::Transport::t38);
