@@ -1,5 +1,6 @@
 // Derived fields of messages and the rendering of e-mail templates.
 #include "model/derive.hpp"
+#include "model/escape_html.hpp"
 #include "model/sms_encoding.hpp"
 
 #include <ictcore/error.hpp>
@@ -10,6 +11,33 @@
 namespace ictcore {
 
 namespace model {
+
+std::string escape_html(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
 
 template <>
 void derive<Text>(Text& text) {
@@ -44,33 +72,6 @@ std::string contact_value(const Contact& contact, std::string_view name, bool& k
         }
     });
     return value;
-}
-
-std::string escape_html(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
 }
 
 // A subject is one header line: contact data must not start another.
@@ -110,7 +111,7 @@ std::string fill(std::string_view text, const Contact& contact, Encode encode) {
 RenderedEmail render(const Template& tmpl, const Contact& contact) {
     RenderedEmail out;
     out.subject = fill(tmpl.subject, contact, [](const std::string& v) { return single_line(v); });
-    out.body = fill(tmpl.body, contact, [](const std::string& v) { return escape_html(v); });
+    out.body = fill(tmpl.body, contact, [](const std::string& v) { return model::escape_html(v); });
     out.body_alt = fill(tmpl.body_alt.value_or(""), contact, [](const std::string& v) { return v; });
     return out;
 }

@@ -263,24 +263,10 @@ InboundReceipt Inbound::receive_email(std::string_view raw, std::string_view env
                 Program sendfax;
                 sendfax.name = fmt::format("emailtofax_sendfax {}", *number);
                 sendfax.type = "sendfax";
-                sendfax.parent_id = t.program.program_id;
                 sendfax.document_id = document_id;
                 sendfax.service_flag = service::fax;
-                sendfax.direction = "outbound";
-                sendfax.created_by = owner;
-                sendfax.program_id = store::Table<Program>::insert(c, sendfax);
-
-                Transmission fax;
-                fax.title = sendfax.name;
-                fax.origin = sendfax.type;
-                fax.contact_id = contact_for_phone(c, owner, *number, "emailtofax destination");
-                fax.account_id = t.account.account_id;
-                fax.service_flag = service::fax;
-                fax.program_id = sendfax.program_id;
-                fax.direction = "outbound";
-                fax.time_created = now;
-                fax.created_by = owner;
-                fax.transmission_id = store::Table<Transmission>::insert(c, fax);
+                const Transmission fax = insert_follow_up(
+                    c, t, sendfax, contact_for_phone(c, owner, *number, "emailtofax destination"), now);
                 w.receipt.created_transmissions.push_back(fax.transmission_id);
 
                 // The e-mail itself, recorded like any received one (its service is e-mail).

@@ -13,6 +13,7 @@
 
 #include "engine/attempt.hpp"
 #include "media/fax.hpp"
+#include "model/escape_html.hpp"
 #include "service/inbound_support.hpp"
 #include "service/message_media.hpp"
 #include "service/service_support.hpp"
@@ -52,32 +53,6 @@ std::string caller_of(std::string_view from) {
     return out.empty() ? std::string("anonymous") : out;
 }
 
-std::string escape_html(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 std::string pages_text(int pages) { return fmt::format("{} page{}", pages, pages == 1 ? "" : "s"); }
 
 // The e-mail a faxtoemail program sends: the program's own template's texts when it names one,
@@ -88,7 +63,7 @@ Template fax_email_template(store::Connection& c, const Program& program, const 
     t.name = fmt::format("Fax from {}", caller);
     t.description = fmt::format("faxtoemail: received fax, transmission {}", transmission_id);
     t.subject = fmt::format("Fax from {} ({})", caller, pages_text(pages));
-    t.body = fmt::format("<p>A fax from {} arrived: {}. It is attached as a PDF file.</p>", escape_html(caller),
+    t.body = fmt::format("<p>A fax from {} arrived: {}. It is attached as a PDF file.</p>", model::escape_html(caller),
                          pages_text(pages));
     t.body_alt = fmt::format("A fax from {} arrived: {}. It is attached as a PDF file.", caller, pages_text(pages));
     if (program.template_id) {
@@ -261,24 +236,10 @@ InboundReceipt Inbound::receive_fax(const InboundFax& fax) {
                 Program sendemail;
                 sendemail.name = fmt::format("faxtoemail_sendemail {}", t.account.email);
                 sendemail.type = "sendemail";
-                sendemail.parent_id = t.program.program_id;
                 sendemail.template_id = template_id;
                 sendemail.service_flag = service::email;
-                sendemail.direction = "outbound";
-                sendemail.created_by = owner;
-                sendemail.program_id = store::Table<Program>::insert(c, sendemail);
-
-                Transmission email;
-                email.title = sendemail.name;
-                email.origin = sendemail.type;
-                email.contact_id = contact_for_email(c, owner, t.account.email);
-                email.account_id = t.account.account_id;
-                email.service_flag = service::email;
-                email.program_id = sendemail.program_id;
-                email.direction = "outbound";
-                email.time_created = now;
-                email.created_by = owner;
-                email.transmission_id = store::Table<Transmission>::insert(c, email);
+                const Transmission email =
+                    insert_follow_up(c, t, sendemail, contact_for_email(c, owner, t.account.email), now);
                 w.receipt.created_transmissions.push_back(email.transmission_id);
                 insert_result(c, spool_id, owner, "info", "email", t.account.email);
                 insert_result(c, spool_id, owner, "info", "email_transmission", std::to_string(email.transmission_id));

@@ -166,6 +166,30 @@ inline std::int64_t contact_for_phone(store::Connection& c, std::int64_t owner, 
 }
 
 // Printable ASCII without path separators or quotes, at most 64 bytes (a result name's limit).
+// What an inbound program does next (emailtofax → a sendfax, faxtoemail → a sendemail): a
+// program made for it, child of the inbound one and owned by the owner, and the outbound
+// transmission of it to `contact_id`. `program` brings its name, type, service and message.
+inline Transmission insert_follow_up(store::Connection& c, const Target& t, Program program, std::int64_t contact_id,
+                                     std::int64_t now) {
+    const auto owner = t.account.user_id;
+    program.parent_id = t.program.program_id;
+    program.direction = "outbound";
+    program.created_by = owner;
+    program.program_id = store::Table<Program>::insert(c, program);
+    Transmission out;
+    out.title = program.name;
+    out.origin = program.type;
+    out.contact_id = contact_id;
+    out.account_id = t.account.account_id;
+    out.service_flag = program.service_flag;
+    out.program_id = program.program_id;
+    out.direction = "outbound";
+    out.time_created = now;
+    out.created_by = owner;
+    out.transmission_id = store::Table<Transmission>::insert(c, out);
+    return out;
+}
+
 inline std::string safe_name(std::string_view name, std::size_t index) {
     if (const auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name.remove_prefix(slash + 1);
     std::string out;

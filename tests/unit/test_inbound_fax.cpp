@@ -6,6 +6,7 @@
 // with Python's e-mail parser.
 #include "core_options.hpp"
 #include "fax/fax_session.hpp"
+#include "fax_pages.hpp"
 #include "media/fax.hpp"
 #include "rig_process.hpp"
 #include "temp_dir.hpp"
@@ -43,40 +44,6 @@ std::string read_file(const std::filesystem::path& p) {
     return s.str();
 }
 
-// A two-page fax TIFF to send (Group 4, 1728 wide, 204x196 dpi) with a pattern any lost line
-// would change; short pages keep the line time down.
-void write_pages(const std::filesystem::path& path, int pages, int rows) {
-    TIFF* t = TIFFOpen(path.c_str(), "w");
-    REQUIRE(t);
-    constexpr int width = 1728;
-    std::vector<std::uint8_t> line(width / 8);
-    for (int p = 0; p < pages; ++p) {
-        TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
-        TIFFSetField(t, TIFFTAG_IMAGEWIDTH, width);
-        TIFFSetField(t, TIFFTAG_IMAGELENGTH, rows);
-        TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
-        TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
-        TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
-        TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
-        TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB);
-        TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-        TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-        TIFFSetField(t, TIFFTAG_XRESOLUTION, 204.0);
-        TIFFSetField(t, TIFFTAG_YRESOLUTION, 196.0);
-        TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, rows);
-        TIFFSetField(t, TIFFTAG_PAGENUMBER, p, pages);
-        for (int r = 0; r < rows; ++r) {
-            for (std::size_t i = 0; i < line.size(); ++i) {
-                line[i] = static_cast<std::uint8_t>(((r / 8 + static_cast<int>(i) + p) % 5 == 0) ? 0xFF : 0x00);
-            }
-            line[static_cast<std::size_t>(r) % line.size()] ^= 0x81;
-            TIFFWriteScanline(t, line.data(), static_cast<std::uint32_t>(r), 0);
-        }
-        TIFFWriteDirectory(t);
-    }
-    TIFFClose(t);
-}
-
 // One direction of a G.711 µ-law line, 20 ms.
 void line(FaxSession& from, FaxSession& to) {
     std::int16_t pcm[160];
@@ -95,7 +62,7 @@ struct Received {
 
     Received() {
         const auto sent = dir.path() / "sent.tif";
-        write_pages(sent, 2, 300);
+        test::write_fax_tiff(sent, 2, 300, 0);
         FaxSession::Config send;
         send.role = FaxSession::Role::send;
         send.calling = true;
