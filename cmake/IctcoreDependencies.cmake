@@ -18,12 +18,24 @@ pkg_check_modules(SPANDSP REQUIRED IMPORTED_TARGET spandsp)  # fax T.30 / T.38 (
 # included as system headers (they warn under -Wvolatile). Never link librem beside spandsp:
 # both export goertzel_* with different layouts.
 pkg_check_modules(LIBRE REQUIRED libre)
+# ictcore_libre_link only links; ictcore_libre also compiles against the headers. The library
+# compiles its few SIP sources against them (ictcore_use_libre_headers), not every source.
+set(ICTCORE_LIBRE_DEFINITIONS HAVE_INTTYPES_H HAVE_STDBOOL_H HAVE_INET6)
 if(NOT TARGET ictcore_libre)
+  add_library(ictcore_libre_link INTERFACE IMPORTED)
+  target_link_libraries(ictcore_libre_link INTERFACE ${LIBRE_LINK_LIBRARIES} Threads::Threads)
   add_library(ictcore_libre INTERFACE IMPORTED)
   target_include_directories(ictcore_libre SYSTEM INTERFACE ${LIBRE_INCLUDE_DIRS})
-  target_compile_definitions(ictcore_libre INTERFACE HAVE_INTTYPES_H HAVE_STDBOOL_H HAVE_INET6)
-  target_link_libraries(ictcore_libre INTERFACE ${LIBRE_LINK_LIBRARIES} Threads::Threads)
+  target_compile_definitions(ictcore_libre INTERFACE ${ICTCORE_LIBRE_DEFINITIONS})
+  target_link_libraries(ictcore_libre INTERFACE ictcore_libre_link)
 endif()
+function(ictcore_use_libre_headers)
+  foreach(dir ${LIBRE_INCLUDE_DIRS})
+    list(APPEND options -isystem ${dir})
+  endforeach()
+  set_source_files_properties(${ARGN} PROPERTIES COMPILE_DEFINITIONS "${ICTCORE_LIBRE_DEFINITIONS}"
+                                                 COMPILE_OPTIONS "${options}")
+endfunction()
 
 # libcsv ships neither a pkg-config file nor a CMake config.
 find_path(LIBCSV_INCLUDE_DIR csv.h REQUIRED)
