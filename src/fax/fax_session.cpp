@@ -79,6 +79,9 @@ FaxSession::FaxSession(Config config) : state_(std::make_unique<State>()) {
     t30_set_tx_ident(t30, s.config.station_id.substr(0, 20).c_str());
     t30_set_ecm_capability(t30, s.config.ecm);
     t30_set_supported_modems(t30, T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER);
+    // T.6 (MMR) is used only with ECM, and then shortens the line time by about a fifth.
+    t30_set_supported_compressions(
+        t30, T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION);
     if (sending)
         t30_set_tx_file(t30, s.config.tiff.c_str(), -1, -1);
     else

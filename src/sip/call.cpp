@@ -127,7 +127,8 @@ public:
                 fmt::format("cannot place the call to {}: {}", plan_.request_uri, std::strerror(err)));
             return;
         }
-        tmr_start(&ring_timer_, static_cast<std::uint64_t>(plan_.ring_timeout.count()), on_ring_timeout, this);
+        // The ring timer starts with the first provisional response (on_progress): a far end that
+        // never responds is not an unanswered call but an unreachable provider (Timer B, 32 s).
     }
 
     void start_inbound(const sip_msg* invite) {
@@ -407,7 +408,12 @@ public:
         return err;
     }
 
-    static void on_progress(const sip_msg*, void*) {}
+    static void on_progress(const sip_msg*, void* arg) {
+        auto& c = *static_cast<CallImpl*>(arg);
+        if (c.ringing_ || c.is_answered_) return;
+        c.ringing_ = true;
+        tmr_start(&c.ring_timer_, static_cast<std::uint64_t>(c.plan_.ring_timeout.count()), on_ring_timeout, &c);
+    }
 
     // The SDP answer to our INVITE, or to our T.38 re-INVITE.
     static int on_answer(const sip_msg* msg, void* arg) {
@@ -568,6 +574,7 @@ private:
     bool t38_requested_ = false;
     std::optional<std::uint64_t> fax_done_at_;
 
+    bool ringing_ = false;  // a provisional response came
     bool is_answered_ = false;
     bool finished_ = false;
     std::chrono::steady_clock::time_point answered_at_;

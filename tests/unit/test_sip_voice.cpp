@@ -333,3 +333,31 @@ TEST_CASE("sip voice: ten calls at once all complete") {
     INFO("sipp:\n" << sipp.messages_log());
     CHECK(sipp.wait_exit(10s) == 0);
 }
+
+TEST_CASE("sip voice: a provider that never responds is a provider error, and the standby one takes the call") {
+    Voice voice;
+    // The first provider is a UDP socket nobody answers on: not an unanswered call (its ring
+    // timeout of 1 s must not fire without a provisional response) but an unreachable provider,
+    // known when SIP's Timer B gives up (32 s). The standby provider (weight 0) then gets it.
+    const int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof addr;
+    REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &length) == 0);
+    test::SippRig standby(voice.dir.path() / "sipp", "uas_answer", {.calls = 1, .timeout = 90s});
+    voice.provider({.port = ntohs(addr.sin_port), .settings = R"({"listen": "127.0.0.1:0", "ring_timeout": 1})"});
+    const auto standby_id = voice.provider({.port = standby.port()});
+    voice.core->providers().update(voice.admin, standby_id, [](Provider& p) { p.weight = 0; });
+    const auto id = voice.transmission();
+    const auto spool_id = voice.send(id);
+    const auto t = voice.await_end(id, 60s);
+    ::close(silent);
+    INFO(describe(t));
+    INFO("sipp:\n" << standby.messages_log());
+    CHECK(t.status == "completed");
+    const auto spool = voice.core->transmissions().spool(voice.admin, spool_id);
+    CHECK(spool.provider_id == standby_id);
+    CHECK(standby.wait_exit(10s) == 0);
+}
