@@ -27,6 +27,10 @@
 #   (k) the same messages from a plain libcurl loop (baseline)
 #   (l) bench-kannel: 10,000 SMS through the Kannel gateway to bearerbox + fakesmsc
 #   (m) the same sendsms requests posted straight to Kannel with libcurl multi (baseline)
+#   (n) bench-sip: 100 simultaneous 10 s voicemessage calls through the SIP gateway to SIPp
+#   (o) the same calls on the library's SIP layer alone (baseline): CPU n/o, RTP pacing
+#   (p) a 3-page fax over G.711 and (q) over T.38 through a Core calling itself, against two
+#       FaxSessions back to back in memory (baseline): seconds per page
 # Prints the figures with the ratios b/a, c/d and e/f against their targets and writes the same
 # table into bench/README.md.
 #
@@ -48,7 +52,7 @@ do_build=1
 write_readme=1
 jobs="${ICTCORE_BENCH_JOBS:-2}"
 
-usage() { sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage() { sed -n '2,33s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -96,6 +100,7 @@ delivery_bin="$build_dir/bench/bench-delivery"
 campaign_bin="$build_dir/bench/bench-campaign"
 email_bin="$build_dir/bench/bench-email"
 kannel_bin="$build_dir/bench/bench-kannel"
+sip_bin="$build_dir/bench/bench-sip"
 if [[ $do_build -eq 1 ]]; then
     # Configure every time (cheap when nothing changed): a build dir made before a bench
     # target existed would not know it.
@@ -104,9 +109,9 @@ if [[ $do_build -eq 1 ]]; then
         -DICTCORE_BUILD_SERVER=ON -DICTCORE_BUILD_TESTS=OFF -DICTCORE_BUILD_EXAMPLES=OFF >&2
     log "building (cmake --build, -j$jobs)"
     cmake --build "$build_dir" -j "$jobs" --target ictcore-server bench-minimal-server bench-sqlite-insert \
-        bench-delivery bench-campaign bench-email bench-kannel >&2
+        bench-delivery bench-campaign bench-email bench-kannel bench-sip >&2
 fi
-for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin" "$campaign_bin" "$email_bin" "$kannel_bin"; do
+for bin in "$server_bin" "$minimal_bin" "$insert_bin" "$delivery_bin" "$campaign_bin" "$email_bin" "$kannel_bin" "$sip_bin"; do
     [[ -x "$bin" ]] || die "$bin is missing (build without --no-build)"
 done
 
@@ -359,6 +364,12 @@ kannel_out="$("$kannel_bin" --dir "$tmp" 2>/dev/null)" || die "bench-kannel fail
 echo "$kannel_out" >&2
 kannel_rows="$(printf '%s\n' "$kannel_out" | grep '^| ' || true)"
 [[ -n "$kannel_rows" ]] || die "bench-kannel printed no table"
+log "(n)-(q) bench-sip"
+command -v sipp >/dev/null 2>&1 || die "sipp is missing: it is the Debian package sip-tester (scripts/install-deps)"
+sip_out="$("$sip_bin" --dir "$tmp" 2>/dev/null)" || die "bench-sip failed: $sip_out"
+echo "$sip_out" >&2
+sip_rows="$(printf '%s\n' "$sip_out" | grep '^| ' || true)"
+[[ -n "$sip_rows" ]] || die "bench-sip printed no table"
 
 # ---- report ----------------------------------------------------------------------------------------
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }'; }
@@ -413,6 +424,7 @@ table="$tmp/table.md"
     printf '%s\n' "$campaign_rows"
     printf '%s\n' "$email_rows"
     printf '%s\n' "$kannel_rows"
+    printf '%s\n' "$sip_rows"
     if [[ ${#notes[@]} -gt 0 ]]; then
         echo
         for note in "${notes[@]}"; do echo "- $note"; done
