@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -76,8 +77,11 @@ bool valid_listen(const std::string& listen) {
     if (colon == std::string::npos || colon + 1 == listen.size()) return false;
     std::string ip = listen.substr(0, colon);
     if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-    unsigned char buf[16];
-    if (::inet_pton(AF_INET, ip.c_str(), buf) != 1 && ::inet_pton(AF_INET6, ip.c_str(), buf) != 1) return false;
+    unsigned char buf[16] = {};
+    const bool v4 = ::inet_pton(AF_INET, ip.c_str(), buf) == 1;
+    if (!v4 && ::inet_pton(AF_INET6, ip.c_str(), buf) != 1) return false;
+    // Contact and SDP carry this address: "any" would tell the far end nothing.
+    if (std::all_of(buf, buf + (v4 ? 4 : 16), [](unsigned char b) { return b == 0; })) return false;
     const std::string port = listen.substr(colon + 1);
     if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
     return std::stol(port) <= 65535;
@@ -91,7 +95,9 @@ Settings parse_settings(const Provider& p) {
         const auto& o = v.get_object();
         s.listen = text_setting(o, "listen", 64);
         if (!s.listen.empty() && !valid_listen(s.listen)) {
-            throw Error(Errc::invalid, "settings.listen must be IP:PORT, e.g. \"127.0.0.1:5060\"");
+            throw Error(Errc::invalid,
+                        "settings.listen must be IP:PORT with the host's own address (not 0.0.0.0), e.g. "
+                        "\"192.0.2.10:5060\"");
         }
         s.caller_id = text_setting(o, "caller_id", 64);
         if (const auto* x = o.if_contains("codecs")) {

@@ -215,3 +215,58 @@ TEST_CASE("sip: faxtoemail through the server; a fax it sends itself arrives as 
     CHECK(received.at("info/pages") == "1");
     CHECK(received.at("info/transport") == "t38");
 }
+
+TEST_CASE("sip: provider fields and settings the gateway cannot use are refused with 412, nothing stored") {
+    ServerProcess server;
+    Client admin = admin_client(server);
+    const auto before = total_count(admin.get("/providers"));
+    const json::object ok{{"name", "trunk"},       {"type", "sip"},       {"service_flag", 3},
+                          {"username", "ictcore"}, {"host", "127.0.0.1"}, {"port", 5060}};
+    auto refused = [&](json::object body, std::string_view mention) {
+        CAPTURE(json::serialize(body));
+        const std::string message = check_error(admin.post("/providers", body), 412);
+        CHECK_MESSAGE(contains_ci(message, mention), message);
+        CHECK(total_count(admin.get("/providers")) == before);
+    };
+    auto with_settings = [&ok](json::object settings) {
+        json::object body = ok;
+        body["settings"] = std::move(settings);
+        return body;
+    };
+    json::object no_host = ok;
+    no_host.erase("host");
+    refused(no_host, "host");
+    json::object bad_port = ok;
+    bad_port["port"] = 70000;
+    refused(bad_port, "port");
+    json::object bad_dialstring = ok;
+    bad_dialstring["dialstring"] = "tel:{number}";
+    refused(bad_dialstring, "dialstring");
+    bad_dialstring["dialstring"] = "sip:fixed@example.com";  // no {number}: every call to one place
+    refused(bad_dialstring, "dialstring");
+    refused(with_settings({{"listen", "0.0.0.0:5060"}}), "listen");
+    refused(with_settings({{"listen", "127.0.0.1"}}), "listen");
+    refused(with_settings({{"listen", "127.0.0.1:99999"}}), "listen");
+    refused(with_settings({{"codecs", json::array{"PCMU", "G729"}}}), "codecs");
+    refused(with_settings({{"codecs", json::array{}}}), "codecs");
+    refused(with_settings({{"ring_timeout", 0}}), "ring_timeout");
+    refused(with_settings({{"digit_wait", 61}}), "digit_wait");
+    refused(with_settings({{"t38", "yes"}}), "t38");
+    refused(with_settings({{"station_id", "a station id longer than twenty"}}), "station_id");
+    refused(with_settings({{"register_expires", 10}}), "register_expires");
+
+    // And one that works, with every setting.
+    json::object good = with_settings({{"listen", "127.0.0.1:0"},
+                                       {"caller_id", "15550001"},
+                                       {"codecs", json::array{"PCMA"}},
+                                       {"ring_timeout", 20},
+                                       {"digit_wait", 3},
+                                       {"t38", true},
+                                       {"ecm", false},
+                                       {"station_id", "+1 555 0001"},
+                                       {"register_expires", 600},
+                                       {"max_duration", 120}});
+    good["dialstring"] = "sip:{number}@{host}:{port};user=phone";
+    created_id(admin.post("/providers", good), "provider_id");
+    CHECK(total_count(admin.get("/providers")) == before + 1);
+}
