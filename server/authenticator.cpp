@@ -50,7 +50,7 @@ ictcore::Principal Authenticator::operator()(const Request& request) const {
         const auto colon = decoded ? decoded->find(':') : std::string::npos;
         if (colon == std::string::npos) throw Error(Errc::unauthenticated, "malformed basic credentials");
         return auth_.from_password(std::string_view(*decoded).substr(0, colon),
-                                   std::string_view(*decoded).substr(colon + 1));
+                                   std::string_view(*decoded).substr(colon + 1), request.client);
     }
     throw Error(Errc::unauthenticated, "unsupported authorization scheme");
 }

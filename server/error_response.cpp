@@ -33,6 +33,8 @@ int http_status(ictcore::Errc code) noexcept {
             return 500;
         case Errc::not_implemented:
             return 501;
+        case Errc::too_many_requests:
+            return 429;
     }
     return 500;
 }
@@ -49,7 +51,11 @@ Response error_response(int status, std::string_view message) {
 Response error_response(const ictcore::Error& error) {
     const int status = http_status(error.code());
     if (status >= 500) spdlog::error("request failed: {}: {}", to_string(error.code()), error.what());
-    return error_response(status, error.what());
+    Response response = error_response(status, error.what());
+    if (error.retry_after().count() > 0) {
+        response.headers.emplace_back("Retry-After", std::to_string(error.retry_after().count()));
+    }
+    return response;
 }
 
 Response exception_response(std::exception_ptr error) {

@@ -59,8 +59,11 @@ bool is_disconnect(const beast::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context)
-    : stream_(std::move(socket)), context_(context) {}
+HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context) : stream_(std::move(socket)), context_(context) {
+    boost::system::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) client_ = peer.address().to_string();
+}
 
 HttpSession::~HttpSession() { context_.remove_session(this); }
 
@@ -229,6 +232,7 @@ void HttpSession::dispatch() {
     request.query = std::move(request_.query);
     request.headers = std::move(request_.headers);
     request.body = std::move(parser_->get().body());
+    request.client = client_;
     parser_.reset();
     auto handle = [this](Request& r) {
         try {

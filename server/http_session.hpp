@@ -70,6 +70,7 @@ private:
     void set_common_headers(Message& message, const Response& response, bool keep_alive) const;
 
     boost::beast::tcp_stream stream_;
+    std::string client_;  // the peer's address, read once
     boost::beast::flat_buffer buffer_;
     ServerContext& context_;
     State state_ = State::idle;

@@ -28,6 +28,7 @@ struct Request {
     std::vector<std::pair<std::string, std::string>> query;    // decoded query pairs, in order
     std::vector<std::pair<std::string, std::string>> headers;  // as received
     std::string body;
+    std::string client;  // the peer's IP address, for the failed-login throttle
 
     // First header with this name (case-insensitive), if any.
     std::optional<std::string_view> header(std::string_view name) const {

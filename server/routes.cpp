@@ -38,7 +38,7 @@ Response login(ictcore::Core& core, const Request& request) {
     if (!username || username->empty()) throw Error(Errc::invalid, "username is required");
     if (!password) throw Error(Errc::invalid, "password is required");
 
-    const ictcore::Token token = core.auth().login(*username, *password);
+    const ictcore::Token token = core.auth().login(*username, *password, request.client);
     json::object result;
     result["token"] = token.token;
     result["token_type"] = "Bearer";

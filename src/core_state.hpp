@@ -1,6 +1,7 @@
 // CoreState: everything a Core owns, shared by its services. Internal to the library.
 #pragma once
 
+#include "auth/login_throttle.hpp"
 #include "auth/password_hasher.hpp"
 #include "auth/token_signer.hpp"
 #include "engine/engine.hpp"
@@ -56,6 +57,7 @@ struct CoreState {
     auth::TokenSigner signer;
     auth::PasswordHasher hasher;
     PrincipalCache principals;
+    auth::LoginThrottle login_throttle;
     media::MediaStore media;
     std::optional<std::string> generated_admin_password;
     bool first_start = false;

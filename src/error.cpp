@@ -27,6 +27,8 @@ const char* to_string(Errc code) noexcept {
             return "internal";
         case Errc::not_implemented:
             return "not_implemented";
+        case Errc::too_many_requests:
+            return "too_many_requests";
     }
     return "unknown";
 }

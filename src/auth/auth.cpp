@@ -19,9 +19,9 @@ Principal Auth::principal(std::int64_t user_id) {
     return *p;
 }
 
-Token Auth::login(std::string_view username, std::string_view password) {
+Token Auth::login(std::string_view username, std::string_view password, std::string_view client) {
     if (username.empty() || password.empty()) throw Error(Errc::unauthenticated, "username and password are required");
-    const Principal who = from_password(username, password);
+    const Principal who = from_password(username, password, client);
     Token t;
     t.user_id = who.user_id();
     t.expires_in = state_.options.token_lifetime;
@@ -37,8 +37,10 @@ Principal Auth::from_token(std::string_view token) {
     return principal(verified.user_id);
 }
 
-Principal Auth::from_password(std::string_view username, std::string_view password) {
+Principal Auth::from_password(std::string_view username, std::string_view password, std::string_view client) {
     if (username.size() > 256 || password.size() > 1024) bad_credentials();
+    // Checked before anything else, the cache included: a guess must not be told apart by speed.
+    state_.login_throttle.check(username, client);
     std::string key(username);
     key += '\0';
     key += password;
@@ -48,9 +50,14 @@ Principal Auth::from_password(std::string_view username, std::string_view passwo
     auto creds = state_.store->read([&](store::Connection& c) { return store::credentials_by_username(c, username); });
     if (!creds) {
         state_.hasher.verify_dummy(password);
+        state_.login_throttle.failed(username, client);
         bad_credentials();
     }
-    if (!state_.hasher.verify(creds->password_hash, password) || !creds->active) bad_credentials();
+    if (!state_.hasher.verify(creds->password_hash, password) || !creds->active) {
+        state_.login_throttle.failed(username, client);
+        bad_credentials();
+    }
+    state_.login_throttle.succeeded(username);
     state_.principals.put_basic(digest, creds->user_id);
     return principal(creds->user_id);
 }

@@ -161,3 +161,34 @@ TEST_CASE("auth: a token from one server instance is not accepted by another") {
     cb.set_bearer(token_a);
     check_error(cb.get("/statistics"), 401);
 }
+
+TEST_CASE("auth: repeated failed logins for one username are slowed with 429 and Retry-After") {
+    ServerProcess server;
+    Client anon = server.client();
+    Client admin_session = admin_client(server);
+    create_user(admin_session, "carol", "carol-password");
+    for (int i = 0; i < 5; ++i) {
+        check_error(anon.post("/authentication", json::object{{"username", "carol"}, {"password", "guess"}}), 401);
+    }
+    // Now even the right password must wait: a guesser learns nothing by trying faster.
+    Response r = anon.post("/authentication", json::object{{"username", "carol"}, {"password", "carol-password"}});
+    check_error(r, 429);
+    REQUIRE(r.header("Retry-After"));
+    const int wait = std::stoi(*r.header("Retry-After"));
+    CHECK(wait >= 1);
+    CHECK(wait <= 2);
+    // Basic credentials count against the same username.
+    Client basic = server.client();
+    basic.set_basic("carol", "carol-password");
+    check_error(basic.get("/contacts"), 429);
+    // Other users are not held up.
+    Response admin =
+        anon.post("/authentication", json::object{{"username", "admin"}, {"password", server.admin_password()}});
+    REQUIRE_STATUS(admin, 200);
+
+    std::this_thread::sleep_for(std::chrono::seconds(wait));
+    r = anon.post("/authentication", json::object{{"username", "carol"}, {"password", "carol-password"}});
+    REQUIRE_STATUS(r, 200);
+    // The success starts her count again.
+    check_error(anon.post("/authentication", json::object{{"username", "carol"}, {"password", "guess"}}), 401);
+}
