@@ -299,9 +299,11 @@ void KannelGateway::deliver(const Delivery& d, DeliveryCompletion done) {
 std::optional<Outcome> KannelGateway::parse_report(const std::map<std::string, std::string>& parameters) const {
     const auto type_at = parameters.find("type");
     int type = 0;
-    if (type_at == parameters.end() ||
-        std::from_chars(type_at->second.data(), type_at->second.data() + type_at->second.size(), type).ec !=
-            std::errc{}) {
+    const auto parsed =
+        type_at == parameters.end()
+            ? std::from_chars_result{nullptr, std::errc::invalid_argument}
+            : std::from_chars(type_at->second.data(), type_at->second.data() + type_at->second.size(), type);
+    if (parsed.ec != std::errc{} || parsed.ptr != type_at->second.data() + type_at->second.size()) {
         throw Error(Errc::invalid, "a Kannel delivery report needs its numeric type (%d)");
     }
     const auto reason_at = parameters.find("reason");

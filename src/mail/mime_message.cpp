@@ -181,22 +181,62 @@ struct Walker {
 
 std::string lower_address(std::string_view address) { return lower(std::string(address)); }
 
+// True when an address list opens a group ("name:") that no ";" closes. mimetic's parser
+// reads past the end of such a list (a crash, or an exception under sanitizers), so the list is
+// not handed to it.
+bool unclosed_group(std::string_view list) {
+    bool quoted = false;
+    int angle = 0;
+    bool open = false;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const char c = list[i];
+        if (quoted) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                quoted = false;
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == '<') {
+            ++angle;
+        } else if (c == '>' && angle > 0) {
+            --angle;
+        } else if (c == ':' && angle == 0) {
+            open = true;
+        } else if (c == ';' && angle == 0) {
+            open = false;
+        }
+    }
+    return open;
+}
+
 MimeMessage parse_mime_message(std::string_view raw) {
     mimetic::MimeEntity entity{raw.begin(), raw.end()};
     const auto& header = entity.header();
     if (header.empty()) throw Error(Errc::invalid, "the message has no header");
     MimeMessage message;
     message.subject = trim(decode_header_text(field_value(header, "Subject")));
-    if (header.hasField("From")) {
-        for (const auto& mailbox : header.from()) {
-            if (auto a = address_of(mailbox)) {
-                message.from = std::move(*a);
-                break;
-            }
+    // A malformed address list (a group without its ";", e.g. "To: a:") holds no usable
+    // address, as a missing header would not; mimetic must not see it (see unclosed_group).
+    auto tolerant = [&header](const char* name, auto read) {
+        if (unclosed_group(field_value(header, name))) return;
+        try {
+            read();
+        } catch (const std::exception&) {
         }
+    };
+    if (header.hasField("From")) {
+        tolerant("From", [&] {
+            for (const auto& mailbox : header.from()) {
+                if (auto a = address_of(mailbox)) {
+                    message.from = std::move(*a);
+                    break;
+                }
+            }
+        });
     }
-    if (header.hasField("To")) message.to = addresses_of(header.to());
-    if (header.hasField("Cc")) message.cc = addresses_of(header.cc());
+    if (header.hasField("To")) tolerant("To", [&] { message.to = addresses_of(header.to()); });
+    if (header.hasField("Cc")) tolerant("Cc", [&] { message.cc = addresses_of(header.cc()); });
     Walker{message}.walk(entity, 0);
     return message;
 }

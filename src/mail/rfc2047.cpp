@@ -74,6 +74,7 @@ std::optional<EncodedWord> encoded_word_at(std::string_view s) {
     std::string charset(s.substr(2, q1 - 2));
     if (charset.find_first_of(" \t\r\n") != std::string::npos) return std::nullopt;
     if (const auto star = charset.find('*'); star != std::string::npos) charset.erase(star);  // RFC 2231 language
+    if (charset.empty()) return std::nullopt;  // "=?*en?Q?…?=": no charset to convert from
     std::optional<std::string> bytes;
     if (encoding == 'B') bytes = decode_b(text);
     if (encoding == 'Q') bytes = decode_q(text);

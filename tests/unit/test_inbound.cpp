@@ -498,11 +498,25 @@ TEST_CASE("RFC 2047 decoding") {
     CHECK(decode_header_text("=?UTF-8?X?abc?=") == "=?UTF-8?X?abc?=");
     CHECK(decode_header_text("=?UTF-8?Q?a=ZZ?=") == "=?UTF-8?Q?a=ZZ?=");
     CHECK(decode_header_text("=?UTF-8?Q?unterminated") == "=?UTF-8?Q?unterminated");
+    // A language with no charset (found by fuzz_mime's neighbour, by reading): kept as written,
+    // neither dropped nor glued to the next word.
+    CHECK(decode_header_text("=?*en?Q?abc?=") == "=?*en?Q?abc?=");
+    CHECK(decode_header_text("=?*en?Q?abc?= =?utf-8?Q?def?=") == "=?*en?Q?abc?= def");
     // Other charsets convert; invalid bytes never pass through.
     CHECK(decode_header_text("=?KOI8-R?B?8NLJ18XU?=") == "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");
     CHECK(decode_header_text("=?UTF-8?Q?bad=FF?=") == "bad\xEF\xBF\xBD");
     CHECK(decode_header_text("raw \xC3\xA9 and \xFF") == "raw \xC3\xA9 and \xEF\xBF\xBD");
     CHECK(decode_header_text("") == "");
+}
+
+TEST_CASE("MIME parsing: an address group without its ';' (found by fuzz_mime) holds no address, nothing escapes") {
+    const auto to = mail::parse_mime_message("To: a:\r\n\r\n");
+    CHECK(to.to.empty());
+    const auto cc = mail::parse_mime_message("From: x@y.example\r\nCc: a:\r\nTo: b@y.example\r\n\r\nbody\r\n");
+    CHECK(cc.cc.empty());
+    REQUIRE(cc.to.size() == 1);
+    CHECK(cc.to[0].address == "b@y.example");
+    REQUIRE(cc.from.has_value());
 }
 
 TEST_CASE("MIME parsing: single part 8bit Latin-1, unnamed attachments, groups, encoded file names") {
