@@ -152,23 +152,7 @@ private:
     bool start() {
         port_ = free_udp_port();
         write_config();
-        const auto out = (dir_ / "baresip.out").string();
-        std::vector<std::string> argv{"/usr/bin/baresip", "-f", dir_.string()};
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            const int null_in = ::open("/dev/null", O_RDONLY);
-            const int log = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (null_in < 0 || log < 0) ::_exit(126);
-            ::dup2(null_in, STDIN_FILENO);
-            ::dup2(log, STDOUT_FILENO);
-            ::dup2(log, STDERR_FILENO);
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
+        pid_ = spawn_logged({"/usr/bin/baresip", "-f", dir_.string()}, dir_ / "baresip.out");
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline) {
             int status = 0;

@@ -88,6 +88,29 @@ inline bool process_bound_udp(pid_t pid, int port) {
     return false;
 }
 
+// Starts `argv` as a child with stdin from /dev/null and stdout and stderr into `log`, in
+// `workdir` when given. Returns its pid; the child exits 126/127 when it cannot start.
+inline pid_t spawn_logged(std::vector<std::string> argv, const std::filesystem::path& log,
+                          const std::filesystem::path& workdir = {}) {
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        if (!workdir.empty() && ::chdir(workdir.c_str()) != 0) ::_exit(126);
+        const int null_in = ::open("/dev/null", O_RDONLY);
+        const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (null_in < 0 || out < 0) ::_exit(126);
+        ::dup2(null_in, STDIN_FILENO);
+        ::dup2(out, STDOUT_FILENO);
+        ::dup2(out, STDERR_FILENO);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
 struct SippOptions {
     int calls = 1;                             // -m: SIPp exits after this many calls
     std::chrono::seconds timeout{30};          // -timeout: SIPp gives up (exit code 255) after this
@@ -199,24 +222,8 @@ private:
                                       "-trace_err",
                                       "-trace_msg"};
         argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
-        const auto out = (dir_ / "sipp.out").string();
-        pid_ = ::fork();
-        if (pid_ < 0) throw std::runtime_error("fork failed");
-        if (pid_ == 0) {
-            // SIPp writes its logs to the working directory; its screen goes to sipp.out.
-            if (::chdir(dir_.c_str()) != 0) ::_exit(126);
-            const int null_in = ::open("/dev/null", O_RDONLY);
-            const int screen = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            if (null_in < 0 || screen < 0) ::_exit(126);
-            ::dup2(null_in, STDIN_FILENO);
-            ::dup2(screen, STDOUT_FILENO);
-            ::dup2(screen, STDERR_FILENO);
-            std::vector<char*> args;
-            for (auto& a : argv) args.push_back(a.data());
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
+        // SIPp writes its logs to the working directory; its screen goes to sipp.out.
+        pid_ = spawn_logged(std::move(argv), dir_ / "sipp.out", dir_);
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline) {
             if (reap(false)) {
