@@ -47,34 +47,6 @@ std::string crlf_to_lf(std::string s) {
     return out;
 }
 
-std::optional<MailAddress> address_of(const mimetic::Mailbox& mailbox) {
-    std::string local = trim(mailbox.mailbox());
-    std::string domain = trim(mailbox.domain());
-    if (local.empty()) return std::nullopt;
-    MailAddress a;
-    a.address = domain.empty() ? local : local + "@" + domain;
-    a.display_name = trim(decode_header_text(mailbox.label()));
-    // A quoted display name keeps its quotes in mimetic's label.
-    if (a.display_name.size() >= 2 && a.display_name.front() == '"' && a.display_name.back() == '"') {
-        a.display_name = a.display_name.substr(1, a.display_name.size() - 2);
-    }
-    return a;
-}
-
-std::vector<MailAddress> addresses_of(const mimetic::AddressList& list) {
-    std::vector<MailAddress> out;
-    for (const auto& entry : list) {
-        if (entry.isGroup()) {
-            for (const auto& mailbox : entry.group()) {
-                if (auto a = address_of(mailbox)) out.push_back(std::move(*a));
-            }
-        } else if (auto a = address_of(entry.mailbox())) {
-            out.push_back(std::move(*a));
-        }
-    }
-    return out;
-}
-
 std::string field_value(const mimetic::Header& header, const char* name) {
     if (!header.hasField(name)) return {};
     return header.field(name).value();
@@ -181,62 +153,17 @@ struct Walker {
 
 std::string lower_address(std::string_view address) { return lower(std::string(address)); }
 
-// True when an address list opens a group ("name:") that no ";" closes. mimetic's parser
-// reads past the end of such a list (a crash, or an exception under sanitizers), so the list is
-// not handed to it.
-bool unclosed_group(std::string_view list) {
-    bool quoted = false;
-    int angle = 0;
-    bool open = false;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        const char c = list[i];
-        if (quoted) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                quoted = false;
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == '<') {
-            ++angle;
-        } else if (c == '>' && angle > 0) {
-            --angle;
-        } else if (c == ':' && angle == 0) {
-            open = true;
-        } else if (c == ';' && angle == 0) {
-            open = false;
-        }
-    }
-    return open;
-}
-
 MimeMessage parse_mime_message(std::string_view raw) {
     mimetic::MimeEntity entity{raw.begin(), raw.end()};
     const auto& header = entity.header();
     if (header.empty()) throw Error(Errc::invalid, "the message has no header");
     MimeMessage message;
     message.subject = trim(decode_header_text(field_value(header, "Subject")));
-    // A malformed address list (a group without its ";", e.g. "To: a:") holds no usable
-    // address, as a missing header would not; mimetic must not see it (see unclosed_group).
-    auto tolerant = [&header](const char* name, auto read) {
-        if (unclosed_group(field_value(header, name))) return;
-        try {
-            read();
-        } catch (const std::exception&) {
-        }
-    };
-    if (header.hasField("From")) {
-        tolerant("From", [&] {
-            for (const auto& mailbox : header.from()) {
-                if (auto a = address_of(mailbox)) {
-                    message.from = std::move(*a);
-                    break;
-                }
-            }
-        });
-    }
-    if (header.hasField("To")) tolerant("To", [&] { message.to = addresses_of(header.to()); });
-    if (header.hasField("Cc")) tolerant("Cc", [&] { message.cc = addresses_of(header.cc()); });
+    // Addresses are read by our own parser: mimetic's reads past the end of malformed lists.
+    const auto from = parse_address_list(field_value(header, "From"));
+    if (!from.empty()) message.from = from.front();
+    message.to = parse_address_list(field_value(header, "To"));
+    message.cc = parse_address_list(field_value(header, "Cc"));
     Walker{message}.walk(entity, 0);
     return message;
 }

@@ -2,17 +2,14 @@
 // the text and HTML bodies as UTF-8, and the attachments' bytes — parsed with mimetic.
 #pragma once
 
+#include "mail/address_list.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ictcore::mail {
-
-struct MailAddress {
-    std::string address;       // local@domain, as written (compare case-insensitively)
-    std::string display_name;  // decoded; empty when none
-};
 
 struct MailAttachment {
     std::string file_name;     // decoded (RFC 2047 or RFC 2231); "attachment-N" when none given

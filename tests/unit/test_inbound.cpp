@@ -519,6 +519,52 @@ TEST_CASE("MIME parsing: an address group without its ';' (found by fuzz_mime) h
     REQUIRE(cc.from.has_value());
 }
 
+TEST_CASE("address lists: RFC 5322 forms, and the malformed lists that crashed mimetic's parser") {
+    using mail::parse_address_list;
+    auto addresses = [](std::string_view value) {
+        std::vector<std::string> out;
+        for (const auto& a : parse_address_list(value)) out.push_back(a.address + "|" + a.display_name);
+        return out;
+    };
+    using V = std::vector<std::string>;
+    CHECK(addresses("a@x.example") == V{"a@x.example|"});
+    CHECK(addresses(" Jane Q.  Doe <jane@x.example> , b@x.example") == V{"jane@x.example|Jane Q. Doe", "b@x.example|"});
+    CHECK(addresses("\"Doe, \\\"J\\\"\" <j@x.example>") == V{"j@x.example|Doe, \"J\""});
+    CHECK(addresses("=?UTF-8?B?SsO8cmdlbg==?= <juergen@x.example>") == V{"juergen@x.example|J\xC3\xBCrgen"});
+    // Comments are white space, nested or not; a comment is never taken for a name or address.
+    CHECK(addresses("a@x.example (Alice (the (first))), (x@evil.example) b@x.example") ==
+          V{"a@x.example|", "b@x.example|"});
+    // A quoted local part keeps its quotes; an obsolete source route is dropped.
+    CHECK(addresses("\"john doe\"@x.example, <@relay.example,@r2.example:c@x.example>") ==
+          V{"\"john doe\"@x.example|", "c@x.example|"});
+    // Groups give their members; empty groups and empty list members give nothing.
+    CHECK(addresses("undisclosed-recipients:;") == V{});
+    CHECK(addresses("team: a@x.example, B <b@x.example>; , ,c@x.example,,") ==
+          V{"a@x.example|", "b@x.example|B", "c@x.example|"});
+    // Malformed: what fuzz_mime fed mimetic (a SEGV in mimetic::Field::~Field), unclosed quotes,
+    // angles and comments, stray specials, NUL bytes. Never a crash; only real local parts come out.
+    using namespace std::string_literals;
+    const std::string crash = "Someone <s,,,,,,,,,,,,:\0\0\0,,,,,,,,/wHy8n\x04\0J\0fr7/P3+/w==\x01\0\0|"s;
+    for (const std::string& bad : {crash, std::string("\"unclosed <a@x.example>"), std::string("<a@x.example"),
+                                   std::string("(never closed a@x.example"), std::string(">>,,;;::<<"),
+                                   std::string("@x.example, <@x.example>"), "a\0b@x.example"s}) {
+        CAPTURE(bad);
+        for (const auto& a : parse_address_list(bad)) {
+            CHECK_FALSE(a.address.empty());
+            CHECK(a.address.front() != '@');
+            CHECK(a.address.find_first_of(std::string("<>,;\0", 5)) == std::string::npos);
+        }
+    }
+    CHECK(addresses("<a@x.example") == V{"a@x.example|"});
+    CHECK(addresses("\"unclosed <a@x.example>") == V{});
+    CHECK(addresses(">>,,;;::<<") == V{});
+    CHECK(addresses("a\0b@x.example"s) == V{"ab@x.example|"});
+    // Through the whole message: the header value that crashed mimetic.
+    const auto m = mail::parse_mime_message("From: x@y.example\r\nTo: " + crash + "\r\n\r\nbody\r\n");
+    REQUIRE(m.from.has_value());
+    CHECK(m.from->address == "x@y.example");
+}
+
 TEST_CASE("MIME parsing: single part 8bit Latin-1, unnamed attachments, groups, encoded file names") {
     const auto m = mail::parse_mime_message(
         "From: \"Doe, Jane\" <jane@x.example>\r\nTo: list: a@x.example, b@x.example;\r\n"
