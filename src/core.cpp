@@ -117,7 +117,7 @@ CoreState::CoreState(Options opts)
     admin.passwd = hasher.hash(password);
     admin.first_name = "Administrator";
     store->write([&](store::Connection& c) {
-        const auto id = store::Table<User>::insert(c, admin);
+        const auto id = store::insert_user(c, admin);
         const auto role = store::role_id_by_name(c, "admin");
         if (!role) throw Error(Errc::internal, "the admin role is missing");
         store::grant_role(c, id, *role);

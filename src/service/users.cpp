@@ -46,7 +46,7 @@ std::int64_t Users::create(const Principal& who, User value, std::optional<std::
             throw Error(Errc::forbidden, "only an admin can create an admin");
         }
         require_grantable(who, store::role_permission_names(c, *role));
-        const auto user_id = store::Table<User>::insert(c, value);
+        const auto user_id = store::insert_user(c, value);
         store::grant_role(c, user_id, *role);
         // Every user gets a sending identity named and addressed like itself.
         store::insert_default_account(c, user_id, value.username, value.first_name, value.last_name, value.phone,

@@ -352,9 +352,20 @@ void v6_delivery_reports(SQLite::Database& db) {
     )sql");
 }
 
+// User ids are never issued twice. A token names its user by id alone, so SQLite's reuse of the
+// highest rowid after a delete would hand a deleted user's tokens to the next user created.
+// The table holds the highest id ever issued; store::insert_user keeps it.
+void v7_user_ids_never_reused(SQLite::Database& db) {
+    db.exec(R"sql(
+        CREATE TABLE usr_id_issued (last INTEGER NOT NULL);
+        INSERT INTO usr_id_issued SELECT coalesce(max(user_id), 0) FROM usr;
+    )sql");
+}
+
 const std::vector<std::function<void(SQLite::Database&)>>& migrations() {
     static const std::vector<std::function<void(SQLite::Database&)>> all = {
-        v1_users_roles_permissions, v2_contacts_groups, v3_messages, v4_delivery, v5_campaigns, v6_delivery_reports,
+        v1_users_roles_permissions, v2_contacts_groups,       v3_messages, v4_delivery, v5_campaigns,
+        v6_delivery_reports,        v7_user_ids_never_reused,
     };
     return all;
 }

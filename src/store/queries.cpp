@@ -48,6 +48,25 @@ std::optional<PrincipalRow> principal_row(Connection& c, std::int64_t user_id) {
     return row;
 }
 
+std::int64_t insert_user(Connection& c, const User& user) {
+    auto id = Table<User>::insert(c, user);
+    auto& last_st = c.cached("SELECT last FROM usr_id_issued");
+    const auto last = last_st.executeStep() ? last_st.getColumn(0).getInt64() : 0;
+    last_st.reset();
+    if (id <= last) {
+        // SQLite reused a deleted user's id. Nothing refers to the new row yet, so it can move.
+        auto& move = c.cached("UPDATE usr SET user_id = ? WHERE user_id = ?");
+        move.bind(1, last + 1);
+        move.bind(2, id);
+        move.exec();
+        id = last + 1;
+    }
+    auto& issued = c.cached("UPDATE usr_id_issued SET last = ?");
+    issued.bind(1, id);
+    issued.exec();
+    return id;
+}
+
 std::optional<std::int64_t> role_id_by_name(Connection& c, std::string_view name) {
     auto& st = c.cached("SELECT role_id FROM role WHERE name = ?");
     st.bind(1, std::string(name));

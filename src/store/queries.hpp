@@ -6,6 +6,7 @@
 #include "store/table.hpp"
 
 #include <ictcore/statistics.hpp>
+#include <ictcore/user.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -33,6 +34,10 @@ struct PrincipalRow {
     std::vector<std::string> permissions;
 };
 std::optional<PrincipalRow> principal_row(Connection& c, std::int64_t user_id);
+
+// Stores a new user under an id never issued before (not even to a deleted user): tokens name
+// users by id. Returns the id.
+std::int64_t insert_user(Connection& c, const User& user);
 
 std::optional<std::int64_t> role_id_by_name(Connection& c, std::string_view name);
 std::optional<std::string> role_name(Connection& c, std::int64_t role_id);

@@ -493,9 +493,13 @@ TEST_CASE("security: forged, expired, not-yet-valid and orphaned tokens are refu
         REQUIRE_STATUS(r, 200);
         refused("deleted user, issued token", token);
         refused("deleted user, signed token", hs256(header, claims_of(std::to_string(dave)), key));
-        // Not yet checked here: a new user given the deleted one's id (SQLite reuses the highest
-        // rowid of usr) inherits the old tokens. Issue 8 keeps that bug open until user ids are
-        // never reused.
+        // dave had the highest id, which SQLite would hand to the next user: ids are never
+        // reused, so the next user neither gets it nor inherits dave's tokens.
+        const std::int64_t dan = create_user(admin, "dan", "dan-pass-1");
+        CHECK(dan > dave);
+        refused("deleted user's token after a new user", token);
+        refused("deleted user's id, signed, after a new user", hs256(header, claims_of(std::to_string(dave)), key));
+        accepted("the new user's own token", login(server, "dan", "dan-pass-1"));
     }
 
     // None of the refused writes got through; the issued token still works.

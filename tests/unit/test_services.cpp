@@ -92,6 +92,39 @@ TEST_CASE_FIXTURE(Fixture, "tokens identify the user and follow role changes") {
     CHECK(code_of([&] { core.auth().from_token(token); }) == Errc::unauthenticated);
 }
 
+TEST_CASE("a deleted user's id is never issued again, so its tokens never name another user") {
+    test::TempDir dir;
+    std::int64_t dave_id = 0;
+    std::string dave_token;
+    {
+        Core core{test::core_options(dir)};
+        auto admin = core.auth().from_password("admin", "admin-password");
+        User dave;
+        dave.username = "dave";
+        dave.passwd = "dave-password";
+        dave_id = core.users().create(admin, dave);
+        dave_token = core.auth().login("dave", "dave-password").token;
+        core.users().remove(admin, dave_id);
+        // dave held the highest id: SQLite on its own would give it to dan.
+        User dan;
+        dan.username = "dan";
+        dan.passwd = "dan-password";
+        const auto dan_id = core.users().create(admin, dan);
+        CHECK(dan_id == dave_id + 1);
+        CHECK(code_of([&] { core.auth().from_token(dave_token); }) == Errc::unauthenticated);
+        CHECK(core.auth().from_password("dan", "dan-password").user_id() == dan_id);
+        core.users().remove(admin, dan_id);
+    }
+    // What was issued survives a restart.
+    Core core{test::core_options(dir)};
+    auto admin = core.auth().from_password("admin", "admin-password");
+    User erin;
+    erin.username = "erin";
+    erin.passwd = "erin-password";
+    CHECK(core.users().create(admin, erin) == dave_id + 2);
+    CHECK(code_of([&] { core.auth().from_token(dave_token); }) == Errc::unauthenticated);
+}
+
 TEST_CASE_FIXTURE(Fixture, "users see only their own rows; admins see all") {
     auto bob = new_user("bob");
     auto eve = new_user("eve");
