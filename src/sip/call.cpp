@@ -4,6 +4,8 @@
 // accumulates into drift.
 #include "sip/call.hpp"
 
+#include "sip/call_sdp.hpp"
+
 #include "fax/udptl.hpp"
 
 #include <ictcore/error.hpp>
@@ -23,7 +25,6 @@ namespace {
 
 constexpr int frame_ms = 20;
 constexpr std::size_t frame_samples = Prompt::frame_samples;
-constexpr const char* telephone_event_pt = "101";
 // How long a sender waits for the answer to its T.38 re-INVITE before faxing over audio.
 constexpr std::uint64_t t38_answer_wait_ms = 5000;
 // A finished fax keeps the line open a moment so the far end hears the last frames (DCN).
@@ -32,9 +33,6 @@ constexpr std::uint64_t fax_hangup_delay_ms = 500;
 std::string text_of(const struct pl& pl) { return std::string(pl.p ? pl.p : "", pl.l); }
 
 std::string sip_cause(const sip_msg* msg) { return fmt::format("{} {}", msg->scode, text_of(msg->reason)); }
-
-int pt_of(G711 codec) { return codec == G711::pcmu ? 0 : 8; }
-const char* name_of(G711 codec) { return codec == G711::pcmu ? "PCMU" : "PCMA"; }
 
 template <typename T>
 void release(T*& p) {
@@ -56,7 +54,6 @@ public:
         cancel_timers();
         release(session_);
         close_media();
-        release(sdp_);
     }
 
     // ---- setting up ---------------------------------------------------------------------
@@ -66,28 +63,11 @@ public:
         if (int err = sa_set_str(&ip, endpoint_.local_ip.c_str(), 0)) return err;
         if (int err = rtp_listen(&rtp_, IPPROTO_UDP, &ip, 10000, 60000, true, on_rtp, nullptr, this)) return err;
         if (int err = telev_alloc(&telev_, TELEV_PTIME)) return err;
-        if (int err = sdp_session_alloc(&sdp_, &ip)) return err;
-        if (int err = sdp_media_add(&audio_, sdp_, sdp_media_audio, sa_port(rtp_local(rtp_)), sdp_proto_rtpavp))
-            return err;
-        for (const auto codec : plan_.codecs) {
-            const auto pt = std::to_string(pt_of(codec));
-            if (int err = sdp_format_add(nullptr, audio_, false, pt.c_str(), name_of(codec), 8000, 1, nullptr, nullptr,
-                                         nullptr, false, nullptr))
-                return err;
-        }
-        if (plan_.purpose == CallPlan::Purpose::voice) {
-            if (int err = sdp_format_add(nullptr, audio_, false, telephone_event_pt, telev_rtpfmt, 8000, 1, nullptr,
-                                         nullptr, nullptr, false, "0-15"))
-                return err;
-        }
-        sdp_media_set_lattr(audio_, true, sdp_attr_ptime, "%d", frame_ms);
-        // A fax call that may use T.38 has the image stream ready but disabled: libre leaves it
-        // out of the first offer and answer, and matches a re-INVITE's m=image line against it,
-        // whichever side sends that re-INVITE (receiving gateways usually do).
-        if (plan_.purpose != CallPlan::Purpose::voice && plan_.t38) {
-            if (int err = add_image_media()) return err;
-            sdp_media_set_disabled(image_, true);
-        }
+        const bool voice = plan_.purpose == CallPlan::Purpose::voice;
+        if (int err = sdp_.open(ip, sa_port(rtp_local(rtp_)), plan_.codecs, voice)) return err;
+        // A fax call that may use T.38 has the image stream ready but disabled, whichever side
+        // sends the re-INVITE (receiving gateways usually do).
+        if (!voice && plan_.t38) return add_image_media();
         return 0;
     }
 
@@ -97,23 +77,13 @@ public:
         if (int err = udp_listen(&udptl_, &ip, on_udptl, this)) return err;
         struct sa bound;
         udp_local_get(udptl_, &bound);
-        if (int err = sdp_media_add(&image_, sdp_, "image", sa_port(&bound), "udptl")) return err;
-        if (int err =
-                sdp_format_add(nullptr, image_, false, "t38", nullptr, 0, 0, nullptr, nullptr, nullptr, false, nullptr))
-            return err;
-        sdp_media_set_lattr(image_, true, "T38FaxVersion", "0");
-        sdp_media_set_lattr(image_, true, "T38MaxBitRate", "14400");
-        sdp_media_set_lattr(image_, true, "T38FaxRateManagement", "transferredTCF");
-        sdp_media_set_lattr(image_, true, "T38FaxMaxBuffer", "2000");
-        sdp_media_set_lattr(image_, true, "T38FaxMaxDatagram", "400");
-        sdp_media_set_lattr(image_, true, "T38FaxUdpEC", "t38UDPRedundancy");
-        return 0;
+        return sdp_.add_image(sa_port(&bound));
     }
 
     void start_outbound() {
         int err = open_media();
         struct mbuf* offer = nullptr;
-        if (!err) err = sdp_encode(&offer, sdp_, true);
+        if (!err) err = sdp_.encode(&offer, true);
         if (!err) {
             const std::string from = fmt::format("sip:{}@{}", plan_.from_user, endpoint_.contact_host);
             err = sipsess_connect(&session_, endpoint_.sessions, plan_.request_uri.c_str(), plan_.from_name.c_str(),
@@ -140,14 +110,14 @@ public:
             return;
         }
         int err = open_media();
-        if (!err) err = sdp_decode(sdp_, invite->mb, true);
+        if (!err) err = sdp_.decode(invite->mb, true);
         if (!err && !choose_codec()) {
             sip_treply(nullptr, endpoint_.stack, invite, 488, "Not Acceptable Here");
             end(CallReport::End::declined, "no common codec");
             return;
         }
         struct mbuf* answer = nullptr;
-        if (!err) err = sdp_encode(&answer, sdp_, false);
+        if (!err) err = sdp_.encode(&answer, false);
         if (!err) {
             err = sipsess_accept(&session_, endpoint_.sessions, invite, 200, "OK", plan_.from_user.c_str(),
                                  "application/sdp", answer, nullptr, nullptr, false, on_offer, on_answer,
@@ -165,16 +135,13 @@ public:
 
     // The far end's audio format: the first of ours it accepted, and its telephone-event type.
     bool choose_codec() {
-        for (const auto codec : plan_.codecs) {
-            if (sdp_media_rformat(audio_, name_of(codec))) {
-                codec_ = codec;
-                report_.codec = name_of(codec);
-                audio_raddr_ = *sdp_media_raddr(audio_);
-                if (const auto* te = sdp_media_rformat(audio_, telev_rtpfmt)) telev_pt_ = te->pt;
-                return sa_port(&audio_raddr_) != 0;
-            }
-        }
-        return false;
+        const auto remote = sdp_.remote_audio(plan_.codecs);
+        if (!remote) return false;
+        codec_ = remote->codec;
+        report_.codec = codec_name(codec_);
+        audio_raddr_ = remote->address;
+        telev_pt_ = remote->telephone_event_pt;
+        return true;
     }
 
     // ---- the call answered: media ------------------------------------------------------
@@ -230,12 +197,11 @@ public:
 
     // Sender: offer T.38 in place of audio (RFC 3264: the audio stream goes to port 0).
     void request_t38() {
-        int err = image_ ? 0 : add_image_media();
+        int err = sdp_.has_image() ? 0 : add_image_media();
         struct mbuf* offer = nullptr;
         if (!err) {
-            sdp_media_set_disabled(image_, false);
-            sdp_media_set_disabled(audio_, true);
-            err = sdp_encode(&offer, sdp_, true);
+            sdp_.offer_t38();
+            err = sdp_.encode(&offer, true);
         }
         if (!err) err = sipsess_modify(session_, offer);
         mem_deref(offer);
@@ -248,12 +214,12 @@ public:
         tmr_start(&t38_timer_, t38_answer_wait_ms, on_t38_timeout, this);
     }
 
-    void t38_answered(bool accepted) {
+    void t38_answered(std::optional<struct sa> image) {
         if (!t38_requested_) return;
         t38_requested_ = false;
         tmr_cancel(&t38_timer_);
-        if (accepted) {
-            image_raddr_ = *sdp_media_raddr(image_);
+        if (image) {
+            image_raddr_ = *image;
             start_fax(fax::FaxSession::Transport::t38);
         } else {
             start_fax(fax::FaxSession::Transport::audio);
@@ -328,7 +294,7 @@ public:
         mb->pos = mb->end = RTP_HEADER_SIZE;  // rtp_send writes the header in front
         mbuf_write_mem(mb, payload.data(), payload.size());
         mb->pos = RTP_HEADER_SIZE;
-        rtp_send(rtp_, &audio_raddr_, false, report_.rtp_packets == 0, pt_of(codec_), timestamp_, mb);
+        rtp_send(rtp_, &audio_raddr_, false, report_.rtp_packets == 0, payload_type(codec_), timestamp_, mb);
         mem_deref(mb);
         timestamp_ += frame_samples;
         const auto now = std::chrono::steady_clock::now();
@@ -418,9 +384,9 @@ public:
     // The SDP answer to our INVITE, or to our T.38 re-INVITE.
     static int on_answer(const sip_msg* msg, void* arg) {
         auto& c = *static_cast<CallImpl*>(arg);
-        if (int err = sdp_decode(c.sdp_, msg->mb, false)) return err;
+        if (int err = c.sdp_.decode(msg->mb, false)) return err;
         if (c.t38_requested_) {
-            c.t38_answered(c.image_ && sdp_media_rport(c.image_) != 0);
+            c.t38_answered(c.sdp_.remote_image());
             return 0;
         }
         if (c.outbound_ && !c.is_answered_ && !c.choose_codec()) return EPROTO;
@@ -431,14 +397,15 @@ public:
     // else is answered as it stands (a declined stream stays at port 0).
     static int on_offer(struct mbuf** answer, const sip_msg* msg, void* arg) {
         auto& c = *static_cast<CallImpl*>(arg);
-        if (int err = sdp_decode(c.sdp_, msg->mb, true)) return err;
-        const bool take_t38 = c.image_ && sdp_media_rport(c.image_) != 0 && !c.t38_active();
-        if (take_t38) sdp_media_set_disabled(c.image_, false);
-        if (int err = sdp_encode(answer, c.sdp_, false)) return err;
+        if (int err = c.sdp_.decode(msg->mb, true)) return err;
+        const auto image = c.sdp_.remote_image();
+        const bool take_t38 = image && !c.t38_active();
+        if (take_t38) c.sdp_.enable_image();
+        if (int err = c.sdp_.encode(answer, false)) return err;
         if (take_t38) {
             c.t38_requested_ = false;  // their offer crossed ours: theirs wins
             tmr_cancel(&c.t38_timer_);
-            c.image_raddr_ = *sdp_media_raddr(c.image_);
+            c.image_raddr_ = *image;
             try {
                 c.start_fax(fax::FaxSession::Transport::t38);
             } catch (const std::exception& e) {
@@ -484,7 +451,7 @@ public:
 
     static void on_t38_timeout(void* arg) {
         spdlog::info("sip: no answer to the T.38 re-INVITE; faxing over audio");
-        static_cast<CallImpl*>(arg)->t38_answered(false);
+        static_cast<CallImpl*>(arg)->t38_answered(std::nullopt);
     }
 
     static void on_limit(void* arg) {
@@ -550,9 +517,7 @@ private:
     bool outbound_;
 
     struct sipsess* session_ = nullptr;
-    struct sdp_session* sdp_ = nullptr;
-    struct sdp_media* audio_ = nullptr;  // owned by sdp_
-    struct sdp_media* image_ = nullptr;  // owned by sdp_
+    CallSdp sdp_;
     struct rtp_sock* rtp_ = nullptr;
     struct udp_sock* udptl_ = nullptr;
     struct telev* telev_ = nullptr;
