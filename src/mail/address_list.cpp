@@ -52,6 +52,12 @@ std::vector<Token> tokenize(std::string_view s) {
             Token t{Token::word, {}, 0, true, space, false};
             for (++i; i < s.size() && s[i] != '"'; ++i) {
                 if (s[i] == '\\' && i + 1 < s.size()) ++i;
+                // Folding and control bytes never reach a name or an address (they would reach
+                // the store and, from there, other headers).
+                if (is_space(static_cast<unsigned char>(s[i]))) {
+                    if (!t.text.empty() && t.text.back() != ' ') t.text += ' ';
+                    continue;
+                }
                 t.text += s[i];
             }
             if (i < s.size())

@@ -552,10 +552,14 @@ TEST_CASE("address lists: RFC 5322 forms, and the malformed lists that crashed m
         for (const auto& a : parse_address_list(bad)) {
             CHECK_FALSE(a.address.empty());
             CHECK(a.address.front() != '@');
-            CHECK(a.address.find_first_of(std::string("<>,;\0", 5)) == std::string::npos);
+            CHECK(a.address.find_first_of(std::string("<>,;\0\r\n", 7)) == std::string::npos);
         }
     }
     CHECK(addresses("<a@x.example") == V{"a@x.example|"});
+    // Inside quotes, specials are text; control bytes and folding become one space.
+    CHECK(addresses("\"a<b>,;\"@x.example") == V{"\"a<b>,;\"@x.example|"});
+    CHECK(addresses("\"a\r\n\t\x01"
+                    "b\"@x.example, \"N\r\n ame\" <n@x.example>") == V{"\"a b\"@x.example|", "n@x.example|N ame"});
     CHECK(addresses("\"unclosed <a@x.example>") == V{});
     CHECK(addresses(">>,,;;::<<") == V{});
     CHECK(addresses("a\0b@x.example"s) == V{"ab@x.example|"});
