@@ -552,17 +552,20 @@ TEST_CASE("campaigns: delay 10 ms paces 500 contacts over 5 s; cpm paces too; th
         CHECK(took >= static_cast<std::int64_t>(run.expect_ms * (1 - run.tolerance)));
         CHECK(took <= static_cast<std::int64_t>(run.expect_ms * (1 + run.tolerance)));
         // Even, not bursty: halfway through the contacts, about halfway through the time; and
-        // no window of ten intervals holds many more than ten deliveries.
+        // no window of ten intervals holds many more than ten deliveries. The bounds leave room
+        // for one stall of the delivery path (ASan on a busy 2-core CI machine: up to ~200 ms,
+        // after which the queued sends reach the gateway together); unpaced sends would put
+        // all of a run in one window.
         const std::int64_t mid = times[times.size() / 2];
-        CHECK(mid >= static_cast<std::int64_t>(run.expect_ms * 0.4));
-        CHECK(mid <= static_cast<std::int64_t>(run.expect_ms * 0.6));
+        CHECK(mid >= static_cast<std::int64_t>(run.expect_ms * 0.35));
+        CHECK(mid <= static_cast<std::int64_t>(run.expect_ms * 0.65));
         const std::int64_t interval = run.expect_ms / (run.contacts - 1);
         std::size_t worst = 0;
         for (std::size_t a = 0, b = 0; b < times.size(); ++b) {
             while (times[b] - times[a] >= 10 * interval) ++a;
             worst = std::max(worst, b - a + 1);
         }
-        CHECK(worst <= 20);
+        CHECK(worst <= std::min<std::size_t>(30, run.contacts * 3 / 4));
     }
 }
 
