@@ -35,6 +35,10 @@ int http_status(ictcore::Errc code) noexcept {
             return 501;
         case Errc::too_many_requests:
             return 429;
+        case Errc::insufficient_storage:
+            // RFC 4918's 507 rather than the guide's catch-all 500: the request was sound and
+            // nothing is broken, so a client or monitor can tell "free some space" from a bug.
+            return 507;
     }
     return 500;
 }

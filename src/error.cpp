@@ -29,6 +29,8 @@ const char* to_string(Errc code) noexcept {
             return "not_implemented";
         case Errc::too_many_requests:
             return "too_many_requests";
+        case Errc::insufficient_storage:
+            return "insufficient_storage";
     }
     return "unknown";
 }

@@ -20,7 +20,8 @@ enum class Errc {
     locked,             // the object's state forbids the action now
     internal,           // storage or other internal fault
     not_implemented,
-    too_many_requests,  // the caller must wait (Error::retry_after) before trying again
+    too_many_requests,     // the caller must wait (Error::retry_after) before trying again
+    insufficient_storage,  // the disk is full: nothing was stored; the same request can succeed later
 };
 
 // Name used in logs and tests ("invalid", "not_found", ...).

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
@@ -14,6 +15,9 @@ namespace ictcore::media {
 namespace {
 
 [[noreturn]] void io_error(const std::string& what, const std::filesystem::path& p) {
+    // A full disk is the operator's to fix, not a fault of ours: say so (507), without the path.
+    if (errno == ENOSPC || errno == EDQUOT)
+        throw Error(Errc::insufficient_storage, "the disk is full: nothing was stored");
     throw Error(Errc::internal, what + " " + p.string());
 }
 

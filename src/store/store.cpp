@@ -6,12 +6,24 @@
 #include <ictcore/error.hpp>
 
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 namespace ictcore::store {
 
 namespace {
 constexpr std::size_t max_batch = 4096;
 constexpr std::size_t max_idle_readers = 32;
+
+bool disk_full(const std::exception& e) {
+    const auto* sqlite = dynamic_cast<const SQLite::Exception*>(&e);
+    return sqlite && sqlite->getErrorCode() == SQLITE_FULL;
+}
+
+// A full disk is named as such (507), not passed on as SQLite's text, which would read as a
+// fault of ours (500): the request was sound and succeeds once space is freed.
+std::exception_ptr disk_full_error() {
+    return std::make_exception_ptr(Error(Errc::insufficient_storage, "the disk is full: nothing was stored"));
+}
 }  // namespace
 
 ReadLease::ReadLease(Store& store, std::unique_ptr<Connection> connection)
@@ -128,28 +140,47 @@ void Store::commit_batch(std::vector<Job*>& batch) {
     auto& db = writer_->db();
     std::vector<std::exception_ptr> errors(batch.size());
     std::exception_ptr commit_error;
+    std::size_t broke = batch.size();  // the job whose failure ended the transaction, if any
     try {
         db.exec("BEGIN IMMEDIATE");
         // Savepoint statements are prepared once: a batch may hold thousands of small jobs.
         auto step = [this](const char* sql) { writer_->cached(sql).exec(); };
         for (std::size_t i = 0; i < batch.size(); ++i) {
             step("SAVEPOINT job");
+            bool full = false;
             try {
                 (*batch[i]->run)(*writer_);
                 writer_->reset_all();
                 step("RELEASE job");
+                continue;
+            } catch (const std::exception& e) {
+                full = disk_full(e);
+                errors[i] = full ? disk_full_error() : std::current_exception();
             } catch (...) {
                 errors[i] = std::current_exception();
-                writer_->reset_all();
-                step("ROLLBACK TO job");
-                step("RELEASE job");
             }
+            writer_->reset_all();
+            // On a full disk (and some I/O errors) SQLite rolls the whole transaction back,
+            // savepoints included: the jobs before this one are undone too, so they fail as well
+            // (and not with "no such savepoint").
+            if (sqlite3_get_autocommit(db.getHandle())) {
+                spdlog::error("database write rolled back by SQLite: {} queued writes failed", batch.size());
+                broke = i;
+                commit_error = full ? errors[i]
+                                    : std::make_exception_ptr(Error(
+                                          Errc::internal, "database write failed: the transaction was rolled back"));
+                break;
+            }
+            step("ROLLBACK TO job");
+            step("RELEASE job");
         }
-        db.exec("COMMIT");
+        if (!commit_error) db.exec("COMMIT");
     } catch (const std::exception& e) {
         spdlog::error("database commit failed: {}", e.what());
         commit_error =
-            std::make_exception_ptr(Error(Errc::internal, std::string("database write failed: ") + e.what()));
+            disk_full(e)
+                ? disk_full_error()
+                : std::make_exception_ptr(Error(Errc::internal, std::string("database write failed: ") + e.what()));
         try {
             db.exec("ROLLBACK");
         } catch (...) {
@@ -158,7 +189,7 @@ void Store::commit_batch(std::vector<Job*>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
         // `done` may free the job (async jobs own themselves): move it out, call it last.
         auto done = std::move(batch[i]->done);
-        done(commit_error ? commit_error : errors[i]);
+        done(commit_error && i != broke ? commit_error : errors[i]);
     }
 }
 
