@@ -34,11 +34,17 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-// Accepts connections and hands each to a new HttpSession on its own strand.
+// Accepts connections and hands each to a new HttpSession on its own strand. With a TLS
+// context every connection is TLS; the handshake runs in the session, not here.
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
-    Listener(net::io_context& ioc, const tcp::endpoint& endpoint, ServerContext& context)
-        : ioc_(ioc), acceptor_(net::make_strand(ioc)), retry_timer_(acceptor_.get_executor()), context_(context) {
+    Listener(net::io_context& ioc, const tcp::endpoint& endpoint, ServerContext& context,
+             std::shared_ptr<net::ssl::context> tls)
+        : ioc_(ioc),
+          acceptor_(net::make_strand(ioc)),
+          retry_timer_(acceptor_.get_executor()),
+          context_(context),
+          tls_(std::move(tls)) {
         acceptor_.open(endpoint.protocol());
         acceptor_.set_option(net::socket_base::reuse_address(true));
         acceptor_.bind(endpoint);
@@ -87,8 +93,10 @@ private:
                              context_.options().max_connections);
                 last_limit_warning_ = now;
             }
+        } else if (tls_) {
+            std::make_shared<HttpSession<TlsStream>>(std::move(socket), context_, *tls_)->start();
         } else {
-            std::make_shared<HttpSession>(std::move(socket), context_)->start();
+            std::make_shared<HttpSession<PlainStream>>(std::move(socket), context_)->start();
         }
         accept();
     }
@@ -97,6 +105,7 @@ private:
     tcp::acceptor acceptor_;
     net::steady_timer retry_timer_;
     ServerContext& context_;
+    std::shared_ptr<net::ssl::context> tls_;
     std::chrono::steady_clock::time_point last_limit_warning_{};
 };
 
@@ -105,8 +114,9 @@ private:
 // Member order matters for destruction: the io_context goes before the context, because
 // handlers still queued in it own sessions that unregister from the context when destroyed.
 struct HttpServer::Impl {
-    Impl(ServerOptions server_options, const Router& router)
+    Impl(ServerOptions server_options, const Router& router, std::shared_ptr<net::ssl::context> tls_context)
         : options(std::move(server_options)),
+          tls(std::move(tls_context)),
           workers(std::max(1u, options.workers)),
           context(options, router, workers),
           ioc(static_cast<int>(std::max(1u, options.io_threads))),
@@ -126,6 +136,7 @@ struct HttpServer::Impl {
     void shutdown();
 
     ServerOptions options;
+    std::shared_ptr<net::ssl::context> tls;  // null: plain HTTP
     net::thread_pool workers;
     ServerContext context;
     net::io_context ioc;
@@ -169,8 +180,8 @@ void HttpServer::Impl::shutdown() {
     workers.join();
 }
 
-HttpServer::HttpServer(ServerOptions options, const Router& router)
-    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+HttpServer::HttpServer(ServerOptions options, const Router& router, std::shared_ptr<boost::asio::ssl::context> tls)
+    : impl_(std::make_unique<Impl>(std::move(options), router, std::move(tls))) {}
 
 HttpServer::~HttpServer() {
     if (impl_) impl_->shutdown();
@@ -186,7 +197,7 @@ std::uint16_t HttpServer::start() {
         const auto endpoints = resolver.resolve(s.options.host, std::to_string(s.options.port),
                                                 tcp::resolver::passive | tcp::resolver::numeric_service);
         if (endpoints.empty()) throw std::runtime_error("cannot resolve " + s.options.host);
-        s.listener = std::make_shared<Listener>(s.ioc, endpoints.begin()->endpoint(), s.context);
+        s.listener = std::make_shared<Listener>(s.ioc, endpoints.begin()->endpoint(), s.context, s.tls);
     } catch (const boost::system::system_error& e) {
         // what() of a system_error names Asio's source location; the code's message is enough.
         throw std::runtime_error("cannot listen on " + where + ": " + e.code().message());

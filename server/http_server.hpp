@@ -8,13 +8,15 @@
 
 #include "router.hpp"
 #include "server_options.hpp"
+#include "tls_context.hpp"
 
 namespace ictcore::server {
 
 class HttpServer {
 public:
-    // `router` must outlive the server.
-    HttpServer(ServerOptions options, const Router& router);
+    // `router` must outlive the server. With `tls` (make_tls_context) the listener speaks
+    // only HTTPS.
+    HttpServer(ServerOptions options, const Router& router, std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

@@ -1,5 +1,7 @@
 // HttpSession: header-first reading with per-route body limits, handler dispatch to the
-// worker pool, plain and chunked response writing, timeouts and graceful closing.
+// worker pool, plain and chunked response writing, timeouts and graceful closing — for plain
+// TCP and TLS alike. The TLS differences are the handshake before the first request and the
+// close_notify when closing, each behind `if constexpr (tls)`.
 #include "http_session.hpp"
 
 #include <fmt/format.h>
@@ -7,6 +9,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/error.hpp>
@@ -34,6 +37,8 @@ constexpr std::size_t drain_read_size = 64 * 1024;
 constexpr std::size_t large_body = 64 * 1024;
 // How long a rejected connection may keep sending before we close it regardless.
 constexpr auto linger_timeout = std::chrono::seconds(5);
+// How long sending close_notify may take before the connection is simply closed.
+constexpr auto tls_shutdown_timeout = std::chrono::seconds(2);
 
 // Keeps control characters a client put in its path out of the log.
 std::string printable(const std::string& text) {
@@ -50,43 +55,97 @@ const std::string& server_header() {
     return value;
 }
 
-// Errors that only mean the peer went away or was too slow: close quietly.
+// Errors that only mean the peer went away or was too slow: close quietly. A TLS error (a
+// truncated stream, a bad record) leaves no channel to answer on, so it closes quietly too.
 bool is_disconnect(const beast::error_code& ec) {
     return ec == http::error::end_of_stream || ec == http::error::partial_message || ec == beast::error::timeout ||
            ec == net::error::eof || ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-           ec == net::error::broken_pipe;
+           ec == net::error::broken_pipe || ec == net::ssl::error::stream_truncated ||
+           ec.category() == net::error::get_ssl_category();
 }
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket&& socket, ServerContext& context) : stream_(std::move(socket)), context_(context) {
+template <class Stream>
+HttpSession<Stream>::HttpSession(tcp::socket&& socket, ServerContext& context) requires(!tls)
+    : stream_(std::move(socket)), context_(context) {
     boost::system::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = lowest().socket().remote_endpoint(ec);
     if (!ec) client_ = peer.address().to_string();
 }
 
-HttpSession::~HttpSession() { context_.remove_session(this); }
-
-void HttpSession::start() {
-    context_.add_session(this, weak_from_this());
-    // The socket's executor is this connection's strand; everything below runs on it.
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+template <class Stream>
+HttpSession<Stream>::HttpSession(tcp::socket&& socket, ServerContext& context,
+                                 net::ssl::context& tls_context) requires(tls)
+    : stream_(std::move(socket), tls_context), context_(context) {
+    boost::system::error_code ec;
+    const auto peer = lowest().socket().remote_endpoint(ec);
+    if (!ec) client_ = peer.address().to_string();
 }
 
-void HttpSession::stop() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+template <class Stream>
+HttpSession<Stream>::~HttpSession() {
+    context_.remove_session(this);
+}
+
+template <class Stream>
+void HttpSession<Stream>::start() {
+    context_.add_session(this, this->weak_from_this());
+    // The socket's executor is this connection's strand; everything below runs on it, so a
+    // slow TLS handshake holds up neither the accept loop nor other connections.
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+        if constexpr (tls) {
+            self->handshake();
+        } else {
+            self->read_header();
+        }
+    });
+}
+
+template <class Stream>
+void HttpSession<Stream>::stop() {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
         self->close_after_response_ = true;
+        if constexpr (tls) {
+            // Between requests a TLS connection ends with close_notify: cancelling the idle
+            // read lets its handler do that (see wait_for_request).
+            if (self->state_ == State::idle) {
+                self->lowest().cancel();
+                return;
+            }
+        }
         if (self->state_ == State::idle || self->state_ == State::reading_header) self->close();
     });
 }
 
-void HttpSession::abort() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+template <class Stream>
+void HttpSession<Stream>::abort() {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close(); });
 }
 
-void HttpSession::wait_for_request() {
+template <class Stream>
+void HttpSession<Stream>::handshake() {
+    // Counts as reading the header: a stop closes it at once, and the header timeout bounds a
+    // client that connects and never finishes the handshake.
+    state_ = State::reading_header;
+    lowest().expires_after(context_.options().header_timeout);
+    if constexpr (tls) {
+        stream_.async_handshake(net::ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
+            if (self->state_ == State::closed) return;
+            if (ec) {
+                spdlog::debug("{}: TLS handshake failed: {}", printable(self->client_), ec.message());
+                self->close();
+                return;
+            }
+            self->read_header();
+        });
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::wait_for_request() {
     if (context_.stopping() || close_after_response_) {
-        close();
+        close_gracefully();
         return;
     }
     if (buffer_.size() > 0) {  // a pipelined request is already here
@@ -96,20 +155,27 @@ void HttpSession::wait_for_request() {
     // Idle keep-alive wait: only the first byte of the next request is awaited with the idle
     // timeout, the rest of the header gets the (shorter) header timeout.
     state_ = State::idle;
-    stream_.expires_after(context_.options().idle_timeout);
-    stream_.async_read_some(buffer_.prepare(idle_read_size),
-                            [self = shared_from_this()](error_code ec, std::size_t bytes) {
-                                if (self->state_ == State::closed) return;
-                                if (ec) {
-                                    self->close();
-                                    return;
-                                }
-                                self->buffer_.commit(bytes);
-                                self->read_header();
-                            });
+    lowest().expires_after(context_.options().idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(idle_read_size), [self = this->shared_from_this()](error_code ec, std::size_t bytes) {
+            if (self->state_ == State::closed) return;
+            if (ec) {
+                // A clean end between requests: the client's close_notify (TLS
+                // reads it as eof), or stop() cancelled the wait.
+                if (ec == net::error::eof || (ec == net::error::operation_aborted && self->close_after_response_)) {
+                    self->close_gracefully();
+                } else {
+                    self->close();
+                }
+                return;
+            }
+            self->buffer_.commit(bytes);
+            self->read_header();
+        });
 }
 
-void HttpSession::read_header() {
+template <class Stream>
+void HttpSession<Stream>::read_header() {
     if (context_.stopping()) {
         close();
         return;
@@ -122,12 +188,13 @@ void HttpSession::read_header() {
     request_ = Request{};
     linger_ = false;
     status_ = 0;
-    stream_.expires_after(context_.options().header_timeout);
+    lowest().expires_after(context_.options().header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+                            [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
 }
 
-void HttpSession::on_header(error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_header(error_code ec) {
     if (state_ == State::closed) return;
     started_ = std::chrono::steady_clock::now();
     if (ec) {
@@ -180,8 +247,8 @@ void HttpSession::on_header(error_code ec) {
     if (version_ >= 11 && iequals(std::string_view(message[http::field::expect]), "100-continue")) {
         state_ = State::reading_body;  // the request is in flight: a stop lets it finish
         continue_ = std::make_unique<HeaderResponse>(http::status::continue_, version_);
-        stream_.expires_after(context_.options().body_timeout);
-        http::async_write(stream_, *continue_, [self = shared_from_this()](error_code write_ec, std::size_t) {
+        lowest().expires_after(context_.options().body_timeout);
+        http::async_write(stream_, *continue_, [self = this->shared_from_this()](error_code write_ec, std::size_t) {
             if (self->state_ == State::closed) return;
             if (write_ec) {
                 self->close();
@@ -194,18 +261,20 @@ void HttpSession::on_header(error_code ec) {
     read_body();
 }
 
-void HttpSession::read_body() {
+template <class Stream>
+void HttpSession<Stream>::read_body() {
     state_ = State::reading_body;
     // Beast reads at most the buffer's free space (512 bytes at least): give large bodies room
     // for 64 KiB reads, or a 50 MB import takes a hundred thousand system calls.
     const auto length = parser_->content_length();
     if (!length || *length > large_body) buffer_.reserve(buffer_.size() + large_body);
-    stream_.expires_after(context_.options().body_timeout);
+    lowest().expires_after(context_.options().body_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+                     [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
 }
 
-void HttpSession::on_body(error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_body(error_code ec) {
     if (state_ == State::closed) return;
     if (ec == http::error::body_limit) {
         reject(413, fmt::format("request body is larger than {} bytes", body_limit_), true);
@@ -222,10 +291,11 @@ void HttpSession::on_body(error_code ec) {
     dispatch();
 }
 
-void HttpSession::dispatch() {
+template <class Stream>
+void HttpSession<Stream>::dispatch() {
     state_ = State::handling;
     // Handlers may wait for the database; the client waits with them, without a deadline.
-    stream_.expires_never();
+    lowest().expires_never();
     Request request;
     request.method = request_.method;  // request_ keeps method and path for the access log
     request.path = request_.path;
@@ -246,15 +316,16 @@ void HttpSession::dispatch() {
         send(handle(request));
         return;
     }
-    net::post(context_.workers(), [self = shared_from_this(), handle, request = std::move(request)]() mutable {
+    net::post(context_.workers(), [self = this->shared_from_this(), handle, request = std::move(request)]() mutable {
         Response response = handle(request);
         net::post(self->stream_.get_executor(),
                   [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
     });
 }
 
+template <class Stream>
 template <class Message>
-void HttpSession::set_common_headers(Message& message, const Response& response, bool keep_alive) const {
+void HttpSession<Stream>::set_common_headers(Message& message, const Response& response, bool keep_alive) const {
     message.version(version_);
     message.result(static_cast<unsigned>(response.status));
     message.set(http::field::server, server_header());
@@ -263,7 +334,8 @@ void HttpSession::set_common_headers(Message& message, const Response& response,
     message.keep_alive(keep_alive);
 }
 
-void HttpSession::send(Response response) {
+template <class Stream>
+void HttpSession<Stream>::send(Response response) {
     if (state_ == State::closed) return;
     state_ = State::writing;
     status_ = response.status;
@@ -275,14 +347,15 @@ void HttpSession::send(Response response) {
     }
 }
 
-void HttpSession::send_plain(Response& response, bool keep_alive) {
+template <class Stream>
+void HttpSession<Stream>::send_plain(Response& response, bool keep_alive) {
     keep_after_ = keep_alive;
     plain_ = std::make_unique<StringResponse>();
     set_common_headers(*plain_, response, keep_alive);
     plain_->body() = std::move(response.body);
     plain_->prepare_payload();
-    stream_.expires_after(context_.options().body_timeout);
-    http::async_write(stream_, *plain_, [self = shared_from_this()](error_code ec, std::size_t) {
+    lowest().expires_after(context_.options().body_timeout);
+    http::async_write(stream_, *plain_, [self = this->shared_from_this()](error_code ec, std::size_t) {
         if (self->state_ == State::closed) return;
         if (ec) {
             self->log_access(false);
@@ -293,7 +366,8 @@ void HttpSession::send_plain(Response& response, bool keep_alive) {
     });
 }
 
-void HttpSession::send_stream(Response& response, bool keep_alive) {
+template <class Stream>
+void HttpSession<Stream>::send_stream(Response& response, bool keep_alive) {
     // HTTP/1.0 has no chunked encoding: send the bytes as they come and mark the end by closing.
     chunked_ = version_ >= 11;
     keep_after_ = keep_alive && chunked_;
@@ -310,22 +384,24 @@ void HttpSession::send_stream(Response& response, bool keep_alive) {
     last_sent_ = false;
     failed_ = false;
     write_busy_ = true;
-    stream_.expires_after(context_.options().body_timeout);
-    http::async_write_header(stream_, *serializer_,
-                             [self = shared_from_this()](error_code ec, std::size_t) { self->on_stream_write(ec); });
+    lowest().expires_after(context_.options().body_timeout);
+    http::async_write_header(stream_, *serializer_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+        self->on_stream_write(ec);
+    });
     pump();  // start producing the next chunk while the header goes out
 }
 
-void HttpSession::pump() {
+template <class Stream>
+void HttpSession<Stream>::pump() {
     if (failed_ || state_ == State::closed) return;
-    auto on_write = [self = shared_from_this()](error_code ec, std::size_t) { self->on_stream_write(ec); };
+    auto on_write = [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_stream_write(ec); };
     if (!write_busy_) {
         if (ready_valid_) {
             writing_ = std::move(ready_);
             ready_.clear();
             ready_valid_ = false;
             write_busy_ = true;
-            stream_.expires_after(context_.options().body_timeout);
+            lowest().expires_after(context_.options().body_timeout);
             if (chunked_) {
                 net::async_write(stream_, http::make_chunk(net::buffer(writing_)), std::move(on_write));
             } else {
@@ -335,7 +411,7 @@ void HttpSession::pump() {
             if (chunked_ && !last_sent_) {
                 last_sent_ = true;
                 write_busy_ = true;
-                stream_.expires_after(context_.options().body_timeout);
+                lowest().expires_after(context_.options().body_timeout);
                 net::async_write(stream_, http::make_chunk_last(), std::move(on_write));
             } else {
                 finish_response(keep_after_);
@@ -346,10 +422,11 @@ void HttpSession::pump() {
     if (!producing_ && !ready_valid_ && !produced_all_) produce();
 }
 
-void HttpSession::produce() {
+template <class Stream>
+void HttpSession<Stream>::produce() {
     producing_ = true;
     // One chunk per post: a long listing shares the pool fairly with other requests.
-    net::post(context_.workers(), [self = shared_from_this()] {
+    net::post(context_.workers(), [self = this->shared_from_this()] {
         std::string chunk;
         bool more = false;
         bool ok = true;
@@ -383,7 +460,8 @@ void HttpSession::produce() {
     });
 }
 
-void HttpSession::on_stream_write(error_code ec) {
+template <class Stream>
+void HttpSession<Stream>::on_stream_write(error_code ec) {
     if (state_ == State::closed) return;
     write_busy_ = false;
     if (ec) {
@@ -396,14 +474,16 @@ void HttpSession::on_stream_write(error_code ec) {
     pump();
 }
 
-void HttpSession::reject(int status, const std::string& message, bool linger) {
+template <class Stream>
+void HttpSession<Stream>::reject(int status, const std::string& message, bool linger) {
     linger_ = linger;
     close_after_response_ = true;
     if (request_.method.empty()) request_.method = "-";
     send(error_response(status, message));
 }
 
-void HttpSession::finish_response(bool keep_alive) {
+template <class Stream>
+void HttpSession<Stream>::finish_response(bool keep_alive) {
     log_access(true);
     continue_.reset();
     plain_.reset();
@@ -416,46 +496,82 @@ void HttpSession::finish_response(bool keep_alive) {
     if (linger_) {
         linger_close();
     } else if (!keep_alive) {
-        close();
+        close_gracefully();
     } else {
         wait_for_request();
     }
 }
 
-void HttpSession::linger_close() {
-    error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+template <class Stream>
+void HttpSession<Stream>::linger_close() {
+    // Plain TCP half-closes so the client sees the end of the answer. TLS cannot half-close
+    // without close_notify, and sending that while still reading fails the session; the
+    // answer says "Connection: close", so the drain below just waits for the client to go.
+    if constexpr (!tls) {
+        error_code ec;
+        lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
     // One deadline for the whole drain: tcp_stream's expiry is a point in time.
-    stream_.expires_after(linger_timeout);
+    lowest().expires_after(linger_timeout);
     buffer_.clear();
     drain();
 }
 
-void HttpSession::drain() {
-    stream_.async_read_some(buffer_.prepare(drain_read_size), [self = shared_from_this()](error_code ec, std::size_t) {
-        if (self->state_ == State::closed) return;
-        if (ec) {
-            self->close();
-            return;
-        }
-        self->drain();
-    });
+template <class Stream>
+void HttpSession<Stream>::drain() {
+    stream_.async_read_some(buffer_.prepare(drain_read_size),
+                            [self = this->shared_from_this()](error_code ec, std::size_t) {
+                                if (self->state_ == State::closed) return;
+                                if (ec) {
+                                    // The TLS client's close_notify (read as eof) is answered with ours.
+                                    if (tls && ec == net::error::eof) {
+                                        self->close_gracefully();
+                                    } else {
+                                        self->close();
+                                    }
+                                    return;
+                                }
+                                self->drain();
+                            });
 }
 
-void HttpSession::close() {
+template <class Stream>
+void HttpSession<Stream>::close_gracefully() {
+    if constexpr (tls) {
+        if (state_ == State::closed || state_ == State::shutting_down) return;
+        state_ = State::shutting_down;
+        lowest().expires_after(tls_shutdown_timeout);
+        // async_shutdown sends close_notify and then waits for the client's. Waiting is not
+        // required (RFC 8446 6.1) and idle clients seldom answer, so the read side is shut
+        // first: the wait ends at once (on a close_notify already received, or at end of
+        // stream) and only the send is bounded by the timeout.
+        error_code ignored;
+        lowest().socket().shutdown(tcp::socket::shutdown_receive, ignored);
+        stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->close(); });
+    } else {
+        close();
+    }
+}
+
+template <class Stream>
+void HttpSession<Stream>::close() {
     if (state_ == State::closed) return;
     state_ = State::closed;
     error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
 }
 
-void HttpSession::log_access(bool completed) const {
+template <class Stream>
+void HttpSession<Stream>::log_access(bool completed) const {
     const auto elapsed =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_).count();
     // Method, path, status and time only: headers carry credentials and bodies personal data.
     spdlog::info("{} {} {} {}us{}", printable(request_.method), printable(request_.path), status_, elapsed,
                  completed ? "" : " (aborted)");
 }
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
 
 }  // namespace ictcore::server

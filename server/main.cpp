@@ -21,6 +21,7 @@
 #include "router.hpp"
 #include "routes.hpp"
 #include "server_options.hpp"
+#include "tls_context.hpp"
 
 namespace {
 
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
     std::int64_t retry_delay = 300;
     std::string log_level = "info";
     std::string public_url;
+    std::string tls_cert;
+    std::string tls_key;
     std::string password_cost = "interactive";
     const std::map<std::string, ictcore::PasswordCost> costs{{"interactive", ictcore::PasswordCost::interactive},
                                                              {"moderate", ictcore::PasswordCost::moderate},
@@ -98,7 +101,11 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 7 * 24 * 3600));
     app.add_option("--public-url", public_url,
                    "URL at which gateways (Kannel's delivery reports) reach this server; default: "
-                   "http://HOST:PORT of --listen unless it listens on all addresses");
+                   "http://HOST:PORT (https:// with TLS) of --listen unless it listens on all addresses");
+    app.add_option("--tls-cert", tls_cert,
+                   "PEM file of the server certificate, optionally followed by its chain; with --tls-key the "
+                   "server speaks only HTTPS");
+    app.add_option("--tls-key", tls_key, "PEM file of the certificate's private key (unencrypted)");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -131,6 +138,23 @@ int main(int argc, char** argv) {
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(log_level));
 
+    // Checked before the database is opened: a bad TLS set-up changes nothing on disk.
+    if (tls_cert.empty() != tls_key.empty()) {
+        std::cerr << "ictcore-server: " << (tls_cert.empty() ? "--tls-key" : "--tls-cert") << " needs "
+                  << (tls_cert.empty() ? "--tls-cert" : "--tls-key") << " too; give both for HTTPS, or neither\n";
+        return 2;
+    }
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (!tls_cert.empty()) {
+        try {
+            tls = ictcore::server::make_tls_context(tls_cert, tls_key);
+        } catch (const std::exception& e) {
+            spdlog::critical("cannot run: {}", e.what());
+            return 1;
+        }
+    }
+    const std::string scheme = tls ? "https" : "http";
+
     try {
         ictcore::Options options;
         options.data_dir = data_dir;
@@ -155,11 +179,12 @@ int main(int argc, char** argv) {
         ictcore::server::Router router{ictcore::server::Authenticator(core.auth())};
         ictcore::server::add_routes(router, core);
 
-        ictcore::server::HttpServer http(server, router);
+        ictcore::server::HttpServer http(server, router, tls);
         const std::uint16_t port = http.start();
-        std::cout << "ictcore-server listening on http://" << url_host(server.host) << ':' << port << std::endl;
+        std::cout << "ictcore-server listening on " << scheme << "://" << url_host(server.host) << ':' << port
+                  << std::endl;
         if (public_url.empty() && server.host != "0.0.0.0" && server.host != "::") {
-            public_url = "http://" + url_host(server.host) + ':' + std::to_string(port);
+            public_url = scheme + "://" + url_host(server.host) + ':' + std::to_string(port);
         }
         if (public_url.empty()) {
             spdlog::warn("no --public-url: Kannel is not asked for delivery reports");
@@ -168,6 +193,7 @@ int main(int argc, char** argv) {
         }
         spdlog::info("ictcore-server {} serving {} with {} io thread(s) and {} worker(s)", ictcore::version, data_dir,
                      server.io_threads, server.workers);
+        if (tls) spdlog::info("TLS on: HTTPS only, certificate {}", tls_cert);
         http.run();
         spdlog::info("stopped");
     } catch (const ictcore::Error& e) {

@@ -18,7 +18,7 @@
 
 namespace ictcore::server {
 
-class HttpSession;
+class Session;  // http_session.hpp: an HttpSession over plain TCP or TLS
 
 class ServerContext {
 public:
@@ -32,11 +32,11 @@ public:
     bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
     void set_stopping() noexcept { stopping_.store(true, std::memory_order_release); }
 
-    void add_session(HttpSession* session, std::weak_ptr<HttpSession> handle) {
+    void add_session(Session* session, std::weak_ptr<Session> handle) {
         std::lock_guard lock(mutex_);
         sessions_.emplace(session, std::move(handle));
     }
-    void remove_session(HttpSession* session) {
+    void remove_session(Session* session) {
         std::lock_guard lock(mutex_);
         sessions_.erase(session);
         if (sessions_.empty()) all_closed_.notify_all();
@@ -45,9 +45,9 @@ public:
         std::lock_guard lock(mutex_);
         return sessions_.size();
     }
-    std::vector<std::shared_ptr<HttpSession>> live_sessions() {
+    std::vector<std::shared_ptr<Session>> live_sessions() {
         std::lock_guard lock(mutex_);
-        std::vector<std::shared_ptr<HttpSession>> live;
+        std::vector<std::shared_ptr<Session>> live;
         for (auto& [raw, weak] : sessions_) {
             if (auto session = weak.lock()) live.push_back(std::move(session));
         }
@@ -66,7 +66,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     std::condition_variable all_closed_;
-    std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_;
+    std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
 };
 
 }  // namespace ictcore::server

@@ -521,11 +521,14 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
     stdout_fd_ = pipefd[0];
 
     // Read stdout until the listening line.
-    static constexpr std::string_view marker = "ictcore-server listening on http://127.0.0.1:";
+    static constexpr std::string_view http_marker = "ictcore-server listening on http://127.0.0.1:";
+    static constexpr std::string_view https_marker = "ictcore-server listening on https://127.0.0.1:";  // TLS
     auto deadline = Clock::now() + options_.startup_timeout;
     std::string failure;
     for (;;) {
+        std::string_view marker = http_marker;
         auto pos = out_.find(marker);
+        if (pos == std::string::npos) pos = out_.find(marker = https_marker);
         if (pos != std::string::npos) {
             auto eol = out_.find('\n', pos);
             if (eol != std::string::npos) {
@@ -627,6 +630,10 @@ RunResult run_server_binary(const std::vector<std::string>& args, std::chrono::m
                             const Headers& env) {
     std::vector<std::string> argv{server_binary().string()};
     argv.insert(argv.end(), args.begin(), args.end());
+    return run_program(argv, timeout, env);
+}
+
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, const Headers& env) {
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");

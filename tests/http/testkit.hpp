@@ -194,6 +194,10 @@ struct RunResult {
 RunResult run_server_binary(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 10s,
                             const Headers& env = {});
 
+// Runs any program (argv[0] is its path) to completion, as run_server_binary does.
+RunResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 10s,
+                      const Headers& env = {});
+
 // The ictcore-server binary under test: $ICTCORE_SERVER_BIN, else the build's target file.
 std::filesystem::path server_binary();
 
