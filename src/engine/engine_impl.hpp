@@ -400,6 +400,9 @@ struct Engine::Impl : std::enable_shared_from_this<Engine::Impl> {
         wake(provider_id);
         if (outcome.kind == Outcome::Kind::provider_error && !a->pinned_provider) {
             a->last_error = fmt::format("provider {}: {}", provider_id, outcome.response);
+            // Logged here: when the next provider delivers, this failure leaves no other trace.
+            spdlog::warn("engine: transmission {}: provider {} failed ({}); trying the next provider",
+                         a->delivery.transmission.transmission_id, provider_id, outcome.response);
             dispatch(a);  // the next provider, within the same attempt
             return;
         }
