@@ -1,5 +1,5 @@
-// Fuzz target: the MIME parser of received e-mail (mimetic, RFC 2047 words, charset
-// conversion). Checks that only ictcore::Error comes out and that every text the parser hands
+// Fuzz target: the MIME parser of received e-mail (mimetic, our address lists, RFC 2047 words,
+// charset conversion). Checks that only ictcore::Error comes out and that every text the parser hands
 // on (subject, names, addresses' display names, bodies, file names) is valid UTF-8, as its
 // header promises and the JSON the server writes needs.
 #include "mail/mime_message.hpp"
@@ -20,6 +20,20 @@ using ictcore::fuzz::is_utf8;
 
 void check_address(const ictcore::mail::MailAddress& a) {
     check(is_utf8(a.display_name), "a display name is not UTF-8");
+    check(is_utf8(a.address), "an address is not UTF-8");
+    check(!a.address.empty() && a.address.front() != '@', "an address without a local part");
+    bool quoted = false;
+    for (std::size_t i = 0; i < a.address.size(); ++i) {
+        const auto c = static_cast<unsigned char>(a.address[i]);
+        check(c >= 0x20 && c != 0x7f, "an address holds a control byte");
+        if (quoted && c == '\\') {
+            ++i;
+        } else if (c == '"') {
+            quoted = !quoted;
+        } else if (!quoted) {
+            check(c != '<' && c != '>' && c != ',' && c != ';', "an address holds a list special outside quotes");
+        }
+    }
 }
 
 }  // namespace
