@@ -132,27 +132,9 @@ trap 'exit 143' TERM
 
 export ICTCORE_ADMIN_PASSWORD="load-$$-$RANDOM"
 
-# start_server LOG COMMAND...: runs COMMAND (which prints "... listening on
-# http://127.0.0.1:PORT") in the background; sets server_pid and server_port.
-server_pid=""
-server_port=""
-start_server() {
-    local out="$1"; shift
-    "$@" >"$out" 2>"$out.err" &
-    server_pid=$!
-    pids+=("$server_pid")
-    server_port=""
-    for _ in $(seq 300); do
-        server_port="$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$out" | head -n 1)"
-        [[ -n "$server_port" ]] && return 0
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            cat "$out" "$out.err" >&2
-            die "$1 exited before listening"
-        fi
-        sleep 0.1
-    done
-    die "$1 did not report listening within 30 s"
-}
+# start_server, lcurl, json_id, ratio, num
+source "$here/bench_lib.sh"
+LCURL_MAX_TIME=30
 
 # stop_server PID: SIGTERM, then wait for it to exit (SIGKILL after 20 s); sets stop_status.
 stop_status=0
@@ -169,20 +151,7 @@ stop_server() {
     pids=("${kept[@]+"${kept[@]}"}")
 }
 
-# curl, only ever against this machine's loopback and never through a proxy.
-lcurl() {
-    local arg
-    for arg in "$@"; do
-        if [[ "$arg" == *://* && "$arg" != http://127.0.0.1:* ]]; then
-            die "refusing to send a request to $arg (loopback only)"
-        fi
-    done
-    curl --noproxy '*' --proto '=http' -sS --max-time 30 "$@"
-}
 
-json_id() {  # json_id KEY JSON
-    printf '%s' "$2" | sed -n "s/.*\"$1\" *: *\([0-9][0-9]*\).*/\1/p" | head -n 1
-}
 
 api() {  # api METHOD PATH [JSON]: prints the body; dies unless 200
     local method="$1" path="$2" data="${3:-}" out status
@@ -362,10 +331,6 @@ log_lines="$(grep -c -E '\[(error|critical)\]' "$tmp/server.out.err" 2>/dev/null
 [[ "${log_lines:-0}" == 0 ]] || problems+=("the server logged ${log_lines} error/critical line(s)")
 
 v() { load_value "$tmp/$1.wrk" "$2"; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }'; }
-num() { LC_ALL=C awk -v x="$1" 'BEGIN { s = sprintf("%.0f", x); out = "";
-    while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
-    printf "%s%s", s, out }'; }
 row() {  # row NAME LABEL
     printf '| %s | %s | %s | %s ms | %s ms | %s ms | %s ms | %s / %s / %s | %s / %s / %s / %s |\n' "$2" \
         "$(num "$(v "$1" requests)")" "$(num "$(v "$1" rps)")" "$(v "$1" p50_ms)" "$(v "$1" p90_ms)" \

@@ -136,27 +136,8 @@ trap 'exit 143' TERM
 
 export ICTCORE_ADMIN_PASSWORD="bench-$$-$RANDOM"
 
-# start_server LOG COMMAND...: runs COMMAND (which prints "... listening on
-# http://127.0.0.1:PORT") in the background; sets server_pid and server_port.
-server_pid=""
-server_port=""
-start_server() {
-    local out="$1"; shift
-    "$@" >"$out" 2>"$out.err" &
-    server_pid=$!
-    pids+=("$server_pid")
-    server_port=""
-    for _ in $(seq 300); do
-        server_port="$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$out" | head -n 1)"
-        [[ -n "$server_port" ]] && return 0
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            cat "$out" "$out.err" >&2
-            die "$1 exited before listening"
-        fi
-        sleep 0.1
-    done
-    die "$1 did not report listening within 30 s"
-}
+# start_server, lcurl, json_id, ratio, num
+source "$here/bench_lib.sh"
 
 # stop_server PID: SIGTERM, then wait for it to exit (SIGKILL after 20 s).
 stop_server() {
@@ -175,16 +156,6 @@ start_ictcore() {  # start_ictcore NAME DATA_DIR [extra options...]
         --password-cost minimal --log-level warn "$@"
 }
 
-# curl, only ever against this machine's loopback and never through a proxy.
-lcurl() {
-    local arg
-    for arg in "$@"; do
-        if [[ "$arg" == *://* && "$arg" != http://127.0.0.1:* ]]; then
-            die "refusing to send a request to $arg (loopback only)"
-        fi
-    done
-    curl --noproxy '*' --proto '=http' -sS "$@"
-}
 
 login() {  # login PORT -> prints the token
     local answer token
@@ -196,9 +167,6 @@ login() {  # login PORT -> prints the token
     printf '%s' "$token"
 }
 
-json_id() {  # json_id KEY JSON
-    printf '%s' "$2" | sed -n "s/.*\"$1\" *: *\([0-9][0-9]*\).*/\1/p"
-}
 
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb * 1024 / 1e6 }'; }  # kB (KiB) -> MB (10^6 B)
@@ -372,7 +340,6 @@ sip_rows="$(printf '%s\n' "$sip_out" | grep '^| ' || true)"
 [[ -n "$sip_rows" ]] || die "bench-sip printed no table"
 
 # ---- report ----------------------------------------------------------------------------------------
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", (y > 0 ? x / y : 0) }'; }
 # verdict VALUE OP TARGET [NAME]: MET / NOT MET (INVALID when NAME's measurement had errors)
 verdict() {
     local name
@@ -382,9 +349,6 @@ verdict() {
     awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN {
         ok = (op == ">=" ? v >= t : v < t); printf "%s", (ok ? "MET" : "NOT MET") }'
 }
-num() { LC_ALL=C awk -v x="$1" 'BEGIN { s = sprintf("%.0f", x); out = "";
-    while (length(s) > 3) { out = "," substr(s, length(s) - 2) out; s = substr(s, 1, length(s) - 3) }
-    printf "%s%s", s, out }'; }
 
 ratio_ba="$(ratio "$rps_b" "$rps_a")"
 ratio_cd="$(ratio "$rps_c" "$rps_d")"
