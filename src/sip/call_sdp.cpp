@@ -56,7 +56,10 @@ std::optional<CallSdp::RemoteAudio> CallSdp::remote_audio(const std::vector<G711
     for (const auto codec : codecs) {
         if (!sdp_media_rformat(audio_, codec_name(codec))) continue;
         RemoteAudio remote{codec, *sdp_media_raddr(audio_), -1};
-        if (const auto* te = sdp_media_rformat(audio_, telev_rtpfmt)) remote.telephone_event_pt = te->pt;
+        // An RTP payload type has 7 bits: a telephone-event mapped to anything else could never
+        // match a packet, so the digits are detected in-band instead (found by fuzz_sdp).
+        const auto* te = sdp_media_rformat(audio_, telev_rtpfmt);
+        if (te && te->pt >= 0 && te->pt <= 127) remote.telephone_event_pt = te->pt;
         if (sa_port(&remote.address) == 0) return std::nullopt;
         return remote;
     }
