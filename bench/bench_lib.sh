@@ -1,6 +1,19 @@
 # bench/bench_lib.sh: helpers shared by bench/run.sh and bench/load.sh (sourced, not run).
 # The caller defines die, log and the pids array (background processes its cleanup kills).
 
+# stop_all: SIGTERM to every process in pids, SIGKILL to those still there 5 s later (for cleanup).
+stop_all() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
 # start_server LOG COMMAND...: runs COMMAND (which prints "... listening on
 # http://127.0.0.1:PORT") in the background; sets server_pid and server_port.
 server_pid=""

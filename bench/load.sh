@@ -111,15 +111,7 @@ done
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ictcore-load.XXXXXX")"
 pids=()
 cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_all
     if [[ $keep_tmp -eq 1 ]]; then
         echo "load.sh: the server's log and data are kept in $tmp" >&2
     else

@@ -119,15 +119,7 @@ done
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ictcore-bench.XXXXXX")"
 pids=()
 cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    stop_all
     rm -rf "$tmp"
 }
 trap cleanup EXIT
